@@ -1,0 +1,49 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using Portcullis.Configuration;
+using Portcullis.Gateway;
+
+namespace Portcullis.Cli.Commands;
+
+/// <summary><c>portcullis serve --config FILE</c>: runs the gateway until Ctrl+C.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo>("--config", "-c")
+        {
+            Description = "The gateway's YAML configuration file (watched and hot-reloaded).",
+            DefaultValueFactory = _ => new FileInfo("portcullis.yaml"),
+        };
+        var command = new Command("serve", "Run the gateway.") { config };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            GatewayConfig loaded;
+            try
+            {
+                loaded = ConfigLoader.LoadFile(parse.GetValue(config)!.FullName);
+            }
+            catch (ConfigException ex)
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
+
+            await using var app = PortcullisGateway.Create(loaded);
+            await app.StartAsync(cancellationToken);
+            var address = app.ListeningAddress();
+            Console.WriteLine($"""
+
+                Portcullis is running (configuration {loaded.Version[..12]}, {loaded.Servers.Count} servers).
+                  Connect an agent to:  {address}/mcp
+                  One server alone:     {address}/servers/<id>/mcp
+                  Health:               {address}/readyz
+                Press Ctrl+C to stop.
+
+                """);
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

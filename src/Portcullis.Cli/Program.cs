@@ -1,0 +1,8 @@
+using System.CommandLine;
+using Portcullis.Cli.Commands;
+
+var root = new RootCommand("Portcullis: a governance gateway for the Model Context Protocol.")
+{
+    ServeCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

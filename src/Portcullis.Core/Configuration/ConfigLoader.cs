@@ -1,0 +1,320 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Portcullis.Configuration;
+
+/// <summary>
+/// Reads the YAML configuration strictly: every key must be known, every value well-typed, and every problem is
+/// reported with its key path and line. Mapping is explicit (not reflection) so the error for a bad value can say
+/// what is accepted.
+/// </summary>
+public static class ConfigLoader
+{
+    /// <summary>Loads and validates the file at <paramref name="path"/>.</summary>
+    /// <exception cref="ConfigException">The file is unreadable or invalid.</exception>
+    public static GatewayConfig LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException(path, [new ConfigError("(file)", 0, 0, ex.Message)]);
+        }
+
+        return Parse(text, Path.GetFullPath(path));
+    }
+
+    /// <summary>Parses and validates configuration text. <paramref name="sourcePath"/> anchors relative paths.</summary>
+    public static GatewayConfig Parse(string yaml, string? sourcePath = null)
+    {
+        var reader = new Reader();
+        var config = reader.Read(yaml) with
+        {
+            Version = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(yaml))),
+            SourcePath = sourcePath,
+        };
+
+        if (reader.Errors.Count == 0)
+        {
+            foreach (var rule in ConfigRules.All)
+            {
+                rule.Check(config, reader.Lines, reader.Errors);
+            }
+        }
+
+        if (reader.Errors.Count > 0)
+        {
+            throw new ConfigException(sourcePath ?? "(text)", reader.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column).ToList());
+        }
+
+        return config;
+    }
+
+    private sealed class Reader
+    {
+        public List<ConfigError> Errors { get; } = [];
+
+        /// <summary>Line of each key path, so rules that run after mapping can still point at the file.</summary>
+        public Dictionary<string, Mark> Lines { get; } = new(StringComparer.Ordinal);
+
+        public GatewayConfig Read(string yaml)
+        {
+            var stream = new YamlStream();
+            try
+            {
+                stream.Load(new StringReader(yaml));
+            }
+            catch (YamlException ex)
+            {
+                Errors.Add(new ConfigError("(yaml)", (int)ex.Start.Line, (int)ex.Start.Column, ex.InnerException?.Message ?? ex.Message));
+                return new GatewayConfig();
+            }
+
+            if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            {
+                return new GatewayConfig();
+            }
+
+            if (stream.Documents[0].RootNode is not YamlMappingNode root)
+            {
+                Error("(root)", stream.Documents[0].RootNode, "the file must be a mapping with keys gateway, storage, servers, virtualServers");
+                return new GatewayConfig();
+            }
+
+            var config = new GatewayConfig();
+            foreach (var (key, value) in Entries(root, "", "gateway", "storage", "servers", "virtualServers"))
+            {
+                config = key switch
+                {
+                    "gateway" => config with { Gateway = ReadFrontDoor(value) },
+                    "storage" => config with { Storage = ReadStorage(value) },
+                    "servers" => config with { Servers = ReadList(value, "servers", ReadServer) },
+                    _ => config with { VirtualServers = ReadList(value, "virtualServers", ReadVirtualServer) },
+                };
+            }
+
+            return config;
+        }
+
+        private FrontDoorConfig ReadFrontDoor(YamlNode node)
+        {
+            var result = new FrontDoorConfig();
+            foreach (var (key, value) in Entries(node, "gateway", "listen", "maxRequestBodyBytes", "allowedOrigins", "allowedHosts", "sessionIdleTimeout"))
+            {
+                var path = "gateway." + key;
+                result = key switch
+                {
+                    "listen" => result with { Listen = ReadAbsoluteUri(value, path)?.ToString().TrimEnd('/') ?? result.Listen },
+                    "maxRequestBodyBytes" => result with { MaxRequestBodyBytes = ReadLong(value, path, min: 1024) ?? result.MaxRequestBodyBytes },
+                    "allowedOrigins" => result with { AllowedOrigins = ReadStrings(value, path) },
+                    "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
+                    _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
+                };
+            }
+
+            return result;
+        }
+
+        private StorageConfig ReadStorage(YamlNode node)
+        {
+            var result = new StorageConfig();
+            foreach (var (_, value) in Entries(node, "storage", "sqlite"))
+            {
+                result = result with { Sqlite = ReadString(value, "storage.sqlite") ?? result.Sqlite };
+            }
+
+            return result;
+        }
+
+        private ServerConfig ReadServer(YamlNode node, string path)
+        {
+            var result = new ServerConfig { Id = "" };
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "id" => result with { Id = ReadString(value, keyPath) ?? "" },
+                    "transport" => result with { Transport = ReadEnum(value, keyPath, result.Transport) },
+                    "description" => result with { Description = ReadString(value, keyPath) },
+                    "command" => result with { Command = ReadString(value, keyPath) },
+                    "args" => result with { Args = ReadStrings(value, keyPath) },
+                    "env" => result with { Env = ReadStringMap(value, keyPath) },
+                    "inheritEnv" => result with { InheritEnvironment = ReadStrings(value, keyPath) },
+                    "cwd" => result with { WorkingDirectory = ReadString(value, keyPath) },
+                    "url" => result with { Url = ReadAbsoluteUri(value, keyPath) },
+                    "headers" => result with { Headers = ReadStringMap(value, keyPath) },
+                    "timeout" => result with { RequestTimeout = ReadDuration(value, keyPath) ?? result.RequestTimeout },
+                    _ => result with { ConnectTimeout = ReadDuration(value, keyPath) ?? result.ConnectTimeout },
+                };
+            }
+
+            return result;
+        }
+
+        private VirtualServerConfig ReadVirtualServer(YamlNode node, string path)
+        {
+            var result = new VirtualServerConfig { Id = "" };
+            foreach (var (key, value) in Entries(node, path, "id", "description", "tools"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "id" => result with { Id = ReadString(value, keyPath) ?? "" },
+                    "description" => result with { Description = ReadString(value, keyPath) },
+                    _ => result with { Tools = ReadStrings(value, keyPath) },
+                };
+            }
+
+            return result;
+        }
+
+        /// <summary>Yields the known entries of a mapping; reports unknown and repeated keys.</summary>
+        private IEnumerable<(string Key, YamlNode Value)> Entries(YamlNode node, string path, params string[] known)
+        {
+            Lines[path] = node.Start;
+            if (node is not YamlMappingNode mapping)
+            {
+                Error(path, node, $"expected a mapping with keys {string.Join(", ", known)}");
+                yield break;
+            }
+
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var key = (keyNode as YamlScalarNode)?.Value ?? "";
+                var keyPath = path.Length == 0 ? key : path + "." + key;
+                if (!known.Contains(key, StringComparer.Ordinal))
+                {
+                    var hint = known.FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+                    Error(keyPath, keyNode, hint is null
+                        ? $"unknown key; expected one of {string.Join(", ", known)}"
+                        : $"unknown key; did you mean '{hint}'? (keys are case-sensitive)");
+                    continue;
+                }
+
+                if (!seen.Add(key))
+                {
+                    Error(keyPath, keyNode, "key appears more than once");
+                    continue;
+                }
+
+                Lines[keyPath] = value.Start;
+                yield return (key, value);
+            }
+        }
+
+        private IReadOnlyList<T> ReadList<T>(YamlNode node, string path, Func<YamlNode, string, T> read)
+        {
+            if (node is YamlScalarNode { Value: null or "" } or YamlScalarNode { Tag.Value: "tag:yaml.org,2002:null" })
+            {
+                return [];
+            }
+
+            if (node is not YamlSequenceNode sequence)
+            {
+                Error(path, node, "expected a list");
+                return [];
+            }
+
+            var items = new List<T>(sequence.Children.Count);
+            for (var i = 0; i < sequence.Children.Count; i++)
+            {
+                items.Add(read(sequence.Children[i], $"{path}[{i}]"));
+            }
+
+            return items;
+        }
+
+        private string? ReadString(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode scalar)
+            {
+                return scalar.Value;
+            }
+
+            Error(path, node, "expected a text value");
+            return null;
+        }
+
+        private IReadOnlyList<string> ReadStrings(YamlNode node, string path) =>
+            ReadList(node, path, (item, itemPath) => ReadString(item, itemPath) ?? "");
+
+        private IReadOnlyDictionary<string, string> ReadStringMap(YamlNode node, string path)
+        {
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (node is not YamlMappingNode mapping)
+            {
+                Error(path, node, "expected a mapping of names to text values");
+                return map;
+            }
+
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var key = (keyNode as YamlScalarNode)?.Value ?? "";
+                if (!map.TryAdd(key, ReadString(value, $"{path}.{key}") ?? ""))
+                {
+                    Error($"{path}.{key}", keyNode, "key appears more than once");
+                }
+            }
+
+            return map;
+        }
+
+        private long? ReadLong(YamlNode node, string path, long min)
+        {
+            if (node is YamlScalarNode { Value: { } text } && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= min)
+            {
+                return value;
+            }
+
+            Error(path, node, $"expected a whole number of at least {min}");
+            return null;
+        }
+
+        private TEnum ReadEnum<TEnum>(YamlNode node, string path, TEnum fallback)
+            where TEnum : struct, Enum
+        {
+            var names = Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()).ToArray();
+            if (node is YamlScalarNode { Value: { } text } && names.Contains(text, StringComparer.Ordinal))
+            {
+                return Enum.Parse<TEnum>(text, ignoreCase: true);
+            }
+
+            Error(path, node, $"'{(node as YamlScalarNode)?.Value}' is not one of {string.Join(", ", names)}");
+            return fallback;
+        }
+
+        private Uri? ReadAbsoluteUri(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode { Value: { } text } && Uri.TryCreate(text, UriKind.Absolute, out var uri)
+                && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            {
+                return uri;
+            }
+
+            Error(path, node, "expected an absolute http:// or https:// URL");
+            return null;
+        }
+
+        private TimeSpan? ReadDuration(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode { Value: { } text } && DurationParser.TryParse(text, out var duration) && duration > TimeSpan.Zero)
+            {
+                return duration;
+            }
+
+            Error(path, node, "expected a positive duration such as 500ms, 30s, 5m or 1h");
+            return null;
+        }
+
+        private void Error(string path, YamlNode node, string message) =>
+            Errors.Add(new ConfigError(path.Length == 0 ? "(root)" : path, (int)node.Start.Line, (int)node.Start.Column, message));
+    }
+}

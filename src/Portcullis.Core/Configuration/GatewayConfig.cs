@@ -1,0 +1,51 @@
+namespace Portcullis.Configuration;
+
+/// <summary>The whole validated configuration file: one immutable snapshot, replaced as a unit on reload.</summary>
+public sealed record GatewayConfig
+{
+    /// <summary>How the front door listens and what it accepts.</summary>
+    public FrontDoorConfig Gateway { get; init; } = new();
+
+    /// <summary>Where durable state lives.</summary>
+    public StorageConfig Storage { get; init; } = new();
+
+    /// <summary>Upstream MCP servers, in file order.</summary>
+    public IReadOnlyList<ServerConfig> Servers { get; init; } = [];
+
+    /// <summary>Named endpoints (<c>/v/{id}/mcp</c>) exposing a curated subset of tools.</summary>
+    public IReadOnlyList<VirtualServerConfig> VirtualServers { get; init; } = [];
+
+    /// <summary>SHA-256 of the file's bytes, so logs and (later) audit can name the exact version in force.</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>The file the snapshot was read from, if any.</summary>
+    public string? SourcePath { get; init; }
+
+    /// <summary>Looks a server up by id.</summary>
+    public ServerConfig? FindServer(string id)
+    {
+        foreach (var server in Servers)
+        {
+            if (string.Equals(server.Id, id, StringComparison.Ordinal))
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Looks a virtual server up by id.</summary>
+    public VirtualServerConfig? FindVirtualServer(string id)
+    {
+        foreach (var server in VirtualServers)
+        {
+            if (string.Equals(server.Id, id, StringComparison.Ordinal))
+            {
+                return server;
+            }
+        }
+
+        return null;
+    }
+}

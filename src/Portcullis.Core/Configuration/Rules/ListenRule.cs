@@ -1,0 +1,25 @@
+using System.Net;
+using YamlDotNet.Core;
+
+namespace Portcullis.Configuration.Rules;
+
+/// <summary>
+/// Secure by default: without authentication configured the gateway may only listen on loopback, so nothing on the
+/// network can reach upstream tools anonymously.
+/// </summary>
+internal sealed class ListenRule : IConfigRule
+{
+    public void Check(GatewayConfig config, IReadOnlyDictionary<string, Mark> lines, List<ConfigError> errors)
+    {
+        if (!Uri.TryCreate(config.Gateway.Listen, UriKind.Absolute, out var uri))
+        {
+            return;
+        }
+
+        var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+        if (!loopback)
+        {
+            errors.Add(lines, "gateway.listen", $"'{config.Gateway.Listen}' is not a loopback address; without authentication configured the gateway only binds loopback (127.0.0.1, [::1], localhost)");
+        }
+    }
+}

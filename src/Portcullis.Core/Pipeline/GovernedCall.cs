@@ -1,0 +1,37 @@
+using ModelContextProtocol.Protocol;
+using Portcullis.Sessions;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Pipeline;
+
+/// <summary>The typed context of one governed call; each stage reads what earlier stages decided and adds its own.</summary>
+public sealed class GovernedCall
+{
+    /// <summary>What is being done.</summary>
+    public required CallKind Kind { get; init; }
+
+    /// <summary>The target as the agent named it: exposed tool or prompt name, or resource URI.</summary>
+    public required string Target { get; init; }
+
+    /// <summary>The request parameters as received.</summary>
+    public required RequestParams Params { get; init; }
+
+    /// <summary>The agent session making the call.</summary>
+    public required DownstreamSession Session { get; init; }
+
+    /// <summary>The server that will answer (set by routing).</summary>
+    public UpstreamConnector? Upstream { get; set; }
+
+    /// <summary>The target's name on that server (set by routing).</summary>
+    public string? UpstreamName { get; set; }
+
+    /// <summary>The upstream's answer (set by the upstream stage).</summary>
+    public Result? Result { get; set; }
+
+    /// <summary>The decision of the stage that stopped the call, if one did.</summary>
+    public CallRejection? Rejection { get; private set; }
+
+    /// <summary>Stops the call with a decision; later stages do not run.</summary>
+    public void Reject(string stage, RejectionReason reason, string message, int errorCode = 0) =>
+        Rejection ??= new CallRejection(stage, reason, message, errorCode);
+}

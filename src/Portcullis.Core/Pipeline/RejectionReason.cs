@@ -1,0 +1,17 @@
+namespace Portcullis.Pipeline;
+
+/// <summary>Why a stage stopped a call; the front door maps each to the MCP error an agent can act on.</summary>
+public enum RejectionReason
+{
+    /// <summary>No such tool, prompt or resource on this endpoint.</summary>
+    UnknownTarget,
+
+    /// <summary>The upstream server is down, crashed or closed the connection.</summary>
+    Unavailable,
+
+    /// <summary>The upstream server did not answer within its timeout.</summary>
+    Timeout,
+
+    /// <summary>The upstream server answered with a JSON-RPC error; passed on as it came.</summary>
+    UpstreamError,
+}

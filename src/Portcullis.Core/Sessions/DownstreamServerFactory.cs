@@ -1,0 +1,181 @@
+using System.Buffers.Text;
+using System.Text;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Portcullis.Pipeline;
+using Portcullis.Routing;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Sessions;
+
+/// <summary>
+/// Builds the MCP server options of one agent session: list requests answered from the endpoint's catalog, governed
+/// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
+/// log level) forwarded to the server that owns the item.
+/// </summary>
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub)
+{
+    /// <summary>Items per page of a list answer.</summary>
+    public const int PageSize = 200;
+
+    /// <summary>Creates options bound to <paramref name="session"/>.</summary>
+    public McpServerOptions CreateOptions(DownstreamSession session) => new()
+    {
+        ServerInfo = new Implementation { Name = "portcullis", Title = "Portcullis MCP gateway", Version = typeof(DownstreamServerFactory).Assembly.GetName().Version?.ToString(3) ?? "0.1.0" },
+        ServerInstructions = session.View is EndpointView.Server s ? null
+            : "Tools of several servers are exposed as <server>__<tool>. Every call is governed by Portcullis.",
+        Capabilities = new ServerCapabilities
+        {
+            Tools = new ToolsCapability { ListChanged = true },
+            Resources = session.View is EndpointView.Virtual ? null : new ResourcesCapability { Subscribe = true, ListChanged = true },
+            Prompts = session.View is EndpointView.Virtual ? null : new PromptsCapability { ListChanged = true },
+            Logging = new LoggingCapability(),
+            Completions = session.View is EndpointView.Virtual ? null : new CompletionsCapability(),
+        },
+        Handlers = new McpServerHandlers
+        {
+            ListToolsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListTools(session.View), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
+            CallToolHandler = async (request, cancellationToken) =>
+            {
+                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, cancellationToken).ConfigureAwait(false);
+                return call.Rejection switch
+                {
+                    null => (CallToolResult)call.Result!,
+                    // Unavailability and timeouts are reported as tool errors, which agents read and reason about;
+                    // an unknown tool or an upstream protocol error stays a JSON-RPC error.
+                    { Reason: RejectionReason.Unavailable or RejectionReason.Timeout } r => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = r.Message }] },
+                    var r => throw ToException(r),
+                };
+            },
+            ListPromptsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListPrompts(session.View), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
+            GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, cancellationToken).ConfigureAwait(false),
+            ListResourcesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResources(session.View), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
+            ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResourceTemplates(session.View), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
+            ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, cancellationToken).ConfigureAwait(false),
+            SubscribeToResourcesHandler = async (request, cancellationToken) =>
+            {
+                var uri = request.Params!.Uri;
+                var upstream = ResourceOwner(session, uri);
+                var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                await client.SubscribeToResourceAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
+                session.Subscriptions[uri] = 0;
+                return new EmptyResult();
+            },
+            UnsubscribeFromResourcesHandler = async (request, cancellationToken) =>
+            {
+                var uri = request.Params!.Uri;
+                session.Subscriptions.TryRemove(uri, out _);
+                var upstream = ResourceOwner(session, uri);
+                if (!hub.SessionsSeeing(upstream.Id).Any(s => s.Subscriptions.ContainsKey(uri)))
+                {
+                    var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                    await client.UnsubscribeFromResourceAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
+                return new EmptyResult();
+            },
+            CompleteHandler = async (request, cancellationToken) => await CompleteAsync(session, request.Params!, cancellationToken).ConfigureAwait(false),
+            SetLoggingLevelHandler = async (request, cancellationToken) =>
+            {
+                session.LogLevel = request.Params!.Level;
+                // Upstream connections are shared, so each is set to the most verbose level any of its sessions
+                // asked for; each session is then sent only what it asked for.
+                foreach (var upstream in catalog.Servers(session.View).Where(u => u.State == UpstreamState.Ready && u.Capabilities?.Logging is not null))
+                {
+                    var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                    await client.SetLoggingLevelAsync(hub.MostVerboseLevel(upstream.Id) ?? request.Params.Level, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+
+                return new EmptyResult();
+            },
+        },
+    };
+
+    private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, CancellationToken cancellationToken)
+    {
+        var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session };
+        await pipeline.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
+        return call;
+    }
+
+    private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, CancellationToken cancellationToken)
+    {
+        var call = await RunAsync(kind, target, parameters, session, cancellationToken).ConfigureAwait(false);
+        return call.Rejection is { } rejection ? throw ToException(rejection) : call.Result!;
+    }
+
+    private static McpProtocolException ToException(CallRejection rejection) => rejection.Reason switch
+    {
+        RejectionReason.UnknownTarget => new McpProtocolException(rejection.Message, McpErrorCode.InvalidParams),
+        RejectionReason.UpstreamError => new McpProtocolException(rejection.Message, (McpErrorCode)rejection.ErrorCode),
+        _ => new McpProtocolException(rejection.Message, McpErrorCode.InternalError),
+    };
+
+    private UpstreamConnector ResourceOwner(DownstreamSession session, string uri) =>
+        catalog.ResolveResource(session.View, uri)
+        ?? throw new McpProtocolException($"No server behind {session.View.Path} offers the resource '{uri}'.", McpErrorCode.ResourceNotFound);
+
+    private static async ValueTask<ModelContextProtocol.Client.McpClient> ClientOf(UpstreamConnector upstream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await upstream.GetClientAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (UpstreamUnavailableException ex)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
+    }
+
+    private async ValueTask<CompleteResult> CompleteAsync(DownstreamSession session, CompleteRequestParams request, CancellationToken cancellationToken)
+    {
+        UpstreamConnector upstream;
+        Reference reference;
+        switch (request.Ref)
+        {
+            case PromptReference prompt:
+                if (!catalog.TryResolveName(session.View, prompt.Name, out var connector, out var upstreamName))
+                {
+                    throw new McpProtocolException($"Unknown prompt '{prompt.Name}' on {session.View.Path}.", McpErrorCode.InvalidParams);
+                }
+
+                upstream = connector!;
+                reference = new PromptReference { Name = upstreamName };
+                break;
+            case ResourceTemplateReference template:
+                upstream = ResourceOwner(session, template.Uri ?? "");
+                reference = template;
+                break;
+            default:
+                throw new McpProtocolException("completion/complete needs a ref of type ref/prompt or ref/resource.", McpErrorCode.InvalidParams);
+        }
+
+        var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+        return await client.CompleteAsync(new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Pages a list with an opaque cursor (the base64 of the next offset).</summary>
+    private static TResult Page<TItem, TResult>(List<TItem> items, string? cursor, Func<IList<TItem>, string?, TResult> create)
+    {
+        var offset = 0;
+        if (cursor is not null)
+        {
+            Span<byte> buffer = stackalloc byte[16];
+            if (Base64.DecodeFromUtf8(Encoding.ASCII.GetBytes(cursor), buffer, out _, out var written) != System.Buffers.OperationStatus.Done
+                || !int.TryParse(buffer[..written], out offset) || offset < 0 || offset > items.Count)
+            {
+                throw new McpProtocolException("Invalid cursor: pass back the nextCursor of the previous page unchanged.", McpErrorCode.InvalidParams);
+            }
+        }
+
+        if (offset == 0 && items.Count <= PageSize)
+        {
+            return create(items, null);
+        }
+
+        var end = Math.Min(items.Count, offset + PageSize);
+        var next = end < items.Count ? Convert.ToBase64String(Encoding.ASCII.GetBytes(end.ToString(System.Globalization.CultureInfo.InvariantCulture))) : null;
+        return create(items.GetRange(offset, end - offset), next);
+    }
+}

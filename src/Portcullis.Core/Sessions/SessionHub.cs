@@ -1,0 +1,123 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Protocol;
+using Portcullis.Routing;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Sessions;
+
+/// <summary>
+/// The live agent sessions, and the fan-out of what upstream servers announce: log messages to the sessions that
+/// see the server (at the level each asked for), resource updates to the sessions subscribed to the URI, and
+/// list-changed notifications when a server's catalog or the configuration changes.
+/// </summary>
+public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstreamRouter
+{
+    private readonly ConcurrentDictionary<string, DownstreamSession> _sessions = new(StringComparer.Ordinal);
+    private EndpointCatalog? _catalog;
+
+    /// <summary>Number of live sessions.</summary>
+    public int Count => _sessions.Count;
+
+    /// <summary>Gives the hub the catalog it filters by (the two refer to each other through the pool).</summary>
+    public void Bind(EndpointCatalog catalog) => _catalog = catalog;
+
+    /// <summary>Adds a session.</summary>
+    public void Add(DownstreamSession session) => _sessions[session.Id] = session;
+
+    /// <summary>Removes a session.</summary>
+    public void Remove(string sessionId) => _sessions.TryRemove(sessionId, out _);
+
+    /// <summary>Sessions whose endpoint includes <paramref name="serverId"/>.</summary>
+    public IEnumerable<DownstreamSession> SessionsSeeing(string serverId)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.IsAttached && _catalog?.Includes(session.View, serverId) == true)
+            {
+                yield return session;
+            }
+        }
+    }
+
+    /// <summary>The most verbose level any session seeing <paramref name="serverId"/> asked for.</summary>
+    public LoggingLevel? MostVerboseLevel(string serverId) =>
+        SessionsSeeing(serverId).Select(s => s.LogLevel).Where(l => l is not null).Min();
+
+    /// <inheritdoc />
+    public async ValueTask ForwardNotificationAsync(string serverId, JsonRpcNotification notification, CancellationToken cancellationToken)
+    {
+        IEnumerable<DownstreamSession> targets = notification.Method switch
+        {
+            NotificationMethods.ResourceUpdatedNotification when ReadUri(notification) is { } uri =>
+                SessionsSeeing(serverId).Where(s => s.Subscriptions.ContainsKey(uri)),
+            NotificationMethods.LoggingMessageNotification =>
+                SessionsSeeing(serverId).Where(s => s.LogLevel is null || ReadLevel(notification) >= s.LogLevel),
+            _ => SessionsSeeing(serverId),
+        };
+
+        foreach (var session in targets)
+        {
+            await SendAsync(session, new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask CatalogChangedAsync(string serverId, CancellationToken cancellationToken)
+    {
+        foreach (var session in SessionsSeeing(serverId))
+        {
+            await NotifyListsChangedAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Tells every session that its lists may have changed (after a configuration reload).</summary>
+    public async ValueTask NotifyAllListsChangedAsync(IReadOnlyCollection<string> serverIds, CancellationToken cancellationToken)
+    {
+        foreach (var session in _sessions.Values)
+        {
+            if (session.IsAttached && (session.View is EndpointView.Virtual || serverIds.Any(id => _catalog?.Includes(session.View, id) == true || session.View is EndpointView.Aggregate)))
+            {
+                await NotifyListsChangedAsync(session, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async ValueTask NotifyListsChangedAsync(DownstreamSession session, CancellationToken cancellationToken)
+    {
+        await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.ToolListChangedNotification }, cancellationToken).ConfigureAwait(false);
+        if (session.View is not EndpointView.Virtual)
+        {
+            await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.PromptListChangedNotification }, cancellationToken).ConfigureAwait(false);
+            await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.ResourceListChangedNotification }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendAsync(DownstreamSession session, JsonRpcNotification notification, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await session.Server.SendMessageAsync(notification, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A session that went away mid-send is cleaned up by its own transport; the others still get theirs.
+            LogSendFailed(session.Id, notification.Method, ex.Message);
+        }
+    }
+
+    private static string? ReadUri(JsonRpcNotification notification) =>
+        notification.Params is System.Text.Json.Nodes.JsonObject obj ? obj["uri"]?.GetValue<string>() : null;
+
+    private static LoggingLevel ReadLevel(JsonRpcNotification notification)
+    {
+        var text = notification.Params is System.Text.Json.Nodes.JsonObject obj ? obj["level"]?.GetValue<string>() : null;
+        return text is not null && JsonSerializer.Deserialize<LoggingLevel?>($"\"{text}\"", ModelContextProtocol.McpJsonUtilities.DefaultOptions) is { } level
+            ? level
+            : LoggingLevel.Info;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send {Method} to session {SessionId}: {Reason}")]
+    private partial void LogSendFailed(string sessionId, string method, string reason);
+}

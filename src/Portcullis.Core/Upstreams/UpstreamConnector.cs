@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Portcullis.Configuration;
+
+namespace Portcullis.Upstreams;
+
+/// <summary>
+/// The gateway's one connection to one upstream server, on the SDK's <see cref="McpClient"/>. A supervisor loop
+/// connects, keeps the server's catalog current, and reconnects with exponential backoff when the connection drops
+/// (for stdio: when the process dies). Requests never wait out a backoff: while the server is down they fail at
+/// once with an error naming the server, and nothing is retried on the caller's behalf.
+/// </summary>
+public sealed partial class UpstreamConnector : IAsyncDisposable
+{
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan StableUptime = TimeSpan.FromSeconds(30);
+
+    private readonly string _baseDirectory;
+    private readonly IDownstreamRouter _router;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly InFlightCalls _inFlight = new();
+    private readonly SemaphoreSlim _refreshGate = new(1, 1);
+    private TaskCompletionSource<McpClient> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private McpClient? _client;
+    private Task _supervisor = Task.CompletedTask;
+    private string _downReason = "not started";
+    private int _restarts;
+
+    /// <summary>Creates a connector; call <see cref="Start"/> to connect.</summary>
+    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory)
+    {
+        Config = config;
+        _baseDirectory = baseDirectory;
+        _router = router;
+        _loggerFactory = loggerFactory;
+        _logger = loggerFactory.CreateLogger("Portcullis.Upstreams." + config.Id);
+    }
+
+    /// <summary>The settings this connector was built from.</summary>
+    public ServerConfig Config { get; }
+
+    /// <summary>Server id.</summary>
+    public string Id => Config.Id;
+
+    /// <summary>Connection state.</summary>
+    public UpstreamState State { get; private set; } = UpstreamState.Connecting;
+
+    /// <summary>What the server offered when last listed; empty while it has never connected.</summary>
+    public UpstreamCatalog Catalog { get; private set; } = UpstreamCatalog.Empty;
+
+    /// <summary>What the server announced about itself at initialization, if it has connected.</summary>
+    public ServerCapabilities? Capabilities { get; private set; }
+
+    /// <summary>How many times the supervisor has reconnected after a loss.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>Why the server is down, when it is.</summary>
+    public string DownReason => _downReason;
+
+    /// <summary>Starts the supervisor loop.</summary>
+    public void Start() => _supervisor = Task.Run(SuperviseAsync);
+
+    /// <summary>
+    /// Returns the live client. Waits while a connection attempt is under way (up to the connect timeout); throws
+    /// <see cref="UpstreamUnavailableException"/> at once while the server is down.
+    /// </summary>
+    public async ValueTask<McpClient> GetClientAsync(CancellationToken cancellationToken)
+    {
+        var client = Volatile.Read(ref _client);
+        if (client is not null && State == UpstreamState.Ready)
+        {
+            return client;
+        }
+
+        switch (State)
+        {
+            case UpstreamState.Down:
+                throw new UpstreamUnavailableException(Id, _downReason + "; the gateway is reconnecting, retry shortly");
+            case UpstreamState.Stopped:
+                throw new UpstreamUnavailableException(Id, "the server has been removed or the gateway is stopping");
+        }
+
+        try
+        {
+            return await Volatile.Read(ref _ready).Task.WaitAsync(Config.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new UpstreamUnavailableException(Id, $"it did not finish connecting within {Config.ConnectTimeout.TotalSeconds:0.#}s");
+        }
+    }
+
+    /// <summary>
+    /// Marks <paramref name="session"/> as having a call in flight on this connection, so requests the server makes
+    /// meanwhile (sampling, elicitation, roots) go back to it. Dispose the result when the call ends.
+    /// </summary>
+    internal InFlightCalls.Registration TrackCall(McpServer session) => _inFlight.Track(session);
+
+    private async Task SuperviseAsync()
+    {
+        var stopping = _stopping.Token;
+        var attempt = 0;
+        while (!stopping.IsCancellationRequested)
+        {
+            if (Volatile.Read(ref _ready).Task.IsCompleted)
+            {
+                Volatile.Write(ref _ready, new TaskCompletionSource<McpClient>(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            State = UpstreamState.Connecting;
+            string reason;
+            McpClient? client = null;
+            var connectedAt = 0L;
+            try
+            {
+                using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+                {
+                    connectCts.CancelAfter(Config.ConnectTimeout);
+                    client = await McpClient.CreateAsync(CreateTransport(), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    Capabilities = client.ServerCapabilities;
+                    Catalog = await ListCatalogAsync(client, connectCts.Token).ConfigureAwait(false);
+                }
+
+                connectedAt = Stopwatch.GetTimestamp();
+                Volatile.Write(ref _client, client);
+                State = UpstreamState.Ready;
+                Volatile.Read(ref _ready).TrySetResult(client);
+                LogConnected(Id, Catalog.Tools.Count, attempt);
+                await _router.CatalogChangedAsync(Id, stopping).ConfigureAwait(false);
+
+                var completion = await client.Completion.WaitAsync(stopping).ConfigureAwait(false);
+                reason = Describe(completion);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (OperationCanceledException)
+            {
+                reason = $"it did not finish connecting within {Config.ConnectTimeout.TotalSeconds:0.#}s";
+            }
+            catch (Exception ex)
+            {
+                reason = ex is McpException or IOException or System.Net.Http.HttpRequestException or InvalidOperationException or System.ComponentModel.Win32Exception
+                    ? ex.Message
+                    : ex.GetType().Name + ": " + ex.Message;
+            }
+            finally
+            {
+                Volatile.Write(ref _client, null);
+                if (client is not null)
+                {
+                    await DisposeQuietlyAsync(client).ConfigureAwait(false);
+                }
+            }
+
+            if (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+
+            if (connectedAt != 0 && Stopwatch.GetElapsedTime(connectedAt) > StableUptime)
+            {
+                attempt = 0;
+            }
+
+            var delay = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, FirstBackoff.Ticks << Math.Min(attempt, 16)));
+            attempt++;
+            _downReason = reason;
+            State = UpstreamState.Down;
+            Volatile.Read(ref _ready).TrySetException(new UpstreamUnavailableException(Id, reason));
+            LogDown(Id, reason, delay.TotalMilliseconds);
+            try
+            {
+                await Task.Delay(delay, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            Interlocked.Increment(ref _restarts);
+        }
+
+        State = UpstreamState.Stopped;
+        Volatile.Read(ref _ready).TrySetException(new UpstreamUnavailableException(Id, "the server has been removed or the gateway is stopping"));
+    }
+
+    private string Describe(ClientCompletionDetails completion) => completion switch
+    {
+        StdioClientCompletionDetails { ExitCode: { } code } stdio =>
+            $"its process exited with code {code}" + (stdio.StandardErrorTail is { Count: > 0 } tail ? $" (last stderr: {tail[^1]})" : ""),
+        { Exception: { } ex } => "the connection was lost: " + ex.Message,
+        _ => Config.Transport == ServerTransport.Stdio ? "its process exited" : "the connection was closed",
+    };
+
+    private IClientTransport CreateTransport()
+    {
+        if (Config.Transport == ServerTransport.Stdio)
+        {
+            var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var name in Config.InheritEnvironment)
+            {
+                if (Environment.GetEnvironmentVariable(name) is { } value)
+                {
+                    environment[name] = value;
+                }
+            }
+
+            foreach (var (name, value) in Config.Env)
+            {
+                environment[name] = value;
+            }
+
+            return new StdioClientTransport(new StdioClientTransportOptions
+            {
+                Name = Id,
+                Command = ResolvePath(Config.Command!, onlyIfRelativePath: true),
+                Arguments = [.. Config.Args],
+                WorkingDirectory = Config.WorkingDirectory is { } cwd ? ResolvePath(cwd, onlyIfRelativePath: false) : _baseDirectory,
+                InheritEnvironmentVariables = false,
+                EnvironmentVariables = environment,
+                ShutdownTimeout = TimeSpan.FromSeconds(5),
+                StandardErrorLines = line => LogStderr(Id, line),
+            }, _loggerFactory);
+        }
+
+        return new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Name = Id,
+            Endpoint = Config.Url!,
+            TransportMode = Config.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string>(Config.Headers, StringComparer.OrdinalIgnoreCase),
+            ConnectionTimeout = Config.ConnectTimeout,
+        }, _loggerFactory);
+    }
+
+    /// <summary>A bare command name (<c>node</c>) is left for PATH lookup; a relative path is anchored at the config file.</summary>
+    private string ResolvePath(string path, bool onlyIfRelativePath)
+    {
+        if (Path.IsPathRooted(path) || (onlyIfRelativePath && !path.Contains('/') && !path.Contains('\\')))
+        {
+            return path;
+        }
+
+        return Path.GetFullPath(Path.Combine(_baseDirectory, path));
+    }
+
+    private McpClientOptions CreateClientOptions() => new()
+    {
+        ClientInfo = new Implementation { Name = "portcullis", Version = typeof(UpstreamConnector).Assembly.GetName().Version?.ToString(3) ?? "0.1.0" },
+        // Speak the initialize handshake: every upstream we proxy understands it, and the probe for the
+        // sessionless 2026-07-28 revision would cost each connect a round trip that older servers time out on.
+        ProtocolVersion = "2025-11-25",
+        InitializationTimeout = Config.ConnectTimeout,
+        Handlers = new McpClientHandlers
+        {
+            NotificationHandlers =
+            [
+                new(NotificationMethods.ToolListChangedNotification, OnListChangedAsync),
+                new(NotificationMethods.ResourceListChangedNotification, OnListChangedAsync),
+                new(NotificationMethods.PromptListChangedNotification, OnListChangedAsync),
+                new(NotificationMethods.LoggingMessageNotification, ForwardAsync),
+                new(NotificationMethods.ResourceUpdatedNotification, ForwardAsync),
+            ],
+            SamplingHandler = async (request, _, cancellationToken) =>
+                await CallerOf("sampling/createMessage").SampleAsync(request!, cancellationToken).ConfigureAwait(false),
+            ElicitationHandler = async (request, cancellationToken) =>
+                await CallerOf("elicitation/create").ElicitAsync(request!, cancellationToken).ConfigureAwait(false),
+            RootsHandler = async (request, cancellationToken) =>
+            {
+                var caller = _inFlight.Latest();
+                return caller?.ClientCapabilities?.Roots is null
+                    ? new ListRootsResult { Roots = [] }
+                    : await caller.RequestRootsAsync(request ?? new ListRootsRequestParams(), cancellationToken).ConfigureAwait(false);
+            },
+        },
+    };
+
+    private McpServer CallerOf(string method) =>
+        _inFlight.Latest() ?? throw new McpProtocolException(
+            $"The gateway has no agent session to route '{method}' to: requests from server '{Id}' are only accepted while one of its calls is in progress.",
+            McpErrorCode.InvalidRequest);
+
+    private ValueTask ForwardAsync(JsonRpcNotification notification, CancellationToken cancellationToken) =>
+        _router.ForwardNotificationAsync(Id, notification, cancellationToken);
+
+    private ValueTask OnListChangedAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
+    {
+        // Re-listing from inside the client's receive loop would wait on that same loop; refresh beside it.
+        _ = Task.Run(RefreshCatalogAsync, CancellationToken.None);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Re-lists the server's catalog and tells the sessions that see it.</summary>
+    public async Task RefreshCatalogAsync()
+    {
+        var client = Volatile.Read(ref _client);
+        if (client is null)
+        {
+            return;
+        }
+
+        await _refreshGate.WaitAsync(_stopping.Token).ConfigureAwait(false);
+        try
+        {
+            Catalog = await ListCatalogAsync(client, _stopping.Token).ConfigureAwait(false);
+            await _router.CatalogChangedAsync(Id, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRefreshFailed(Id, ex.Message);
+        }
+        finally
+        {
+            _refreshGate.Release();
+        }
+    }
+
+    private static async Task<UpstreamCatalog> ListCatalogAsync(McpClient client, CancellationToken cancellationToken)
+    {
+        var capabilities = client.ServerCapabilities;
+        var tools = capabilities.Tools is null ? [] : (await client.ListToolsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Select(t => t.ProtocolTool).ToArray();
+        var resources = capabilities.Resources is null ? [] : (await client.ListResourcesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Select(r => r.ProtocolResource).ToArray();
+        var templates = capabilities.Resources is null ? [] : (await client.ListResourceTemplatesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Select(r => r.ProtocolResourceTemplate).ToArray();
+        var prompts = capabilities.Prompts is null ? [] : (await client.ListPromptsAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Select(p => p.ProtocolPrompt).ToArray();
+        return new UpstreamCatalog(tools, resources, templates, prompts);
+    }
+
+    private static async ValueTask DisposeQuietlyAsync(McpClient client)
+    {
+        try
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection is already gone; disposing only releases what is left.
+        }
+    }
+
+    /// <summary>Stops supervision and closes the connection (for stdio: ends the process).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _supervisor.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        State = UpstreamState.Stopped;
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upstream {ServerId} connected with {ToolCount} tools (after {Attempts} failed attempts)")]
+    private partial void LogConnected(string serverId, int toolCount, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {ServerId} is down: {Reason}; reconnecting in {DelayMs} ms")]
+    private partial void LogDown(string serverId, string reason, double delayMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "[{ServerId} stderr] {Line}")]
+    private partial void LogStderr(string serverId, string line);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upstream {ServerId}: refreshing its catalog failed: {Reason}")]
+    private partial void LogRefreshFailed(string serverId, string reason);
+}

@@ -1,0 +1,89 @@
+using System.Collections.Frozen;
+using Microsoft.Extensions.Logging;
+using Portcullis.Configuration;
+
+namespace Portcullis.Upstreams;
+
+/// <summary>
+/// The live connectors, one per configured server. A reload reconciles: servers whose connection settings are
+/// unchanged keep their running connector (and so their sessions and processes); changed ones are replaced; removed
+/// ones are stopped. The lookup table is an immutable snapshot swapped atomically.
+/// </summary>
+public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory loggerFactory) : IAsyncDisposable
+{
+    private FrozenDictionary<string, UpstreamConnector> _connectors = FrozenDictionary<string, UpstreamConnector>.Empty;
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+
+    /// <summary>Finds the connector of a server.</summary>
+    public UpstreamConnector? Find(string serverId) => _connectors.GetValueOrDefault(serverId);
+
+    /// <summary>All connectors.</summary>
+    public IEnumerable<UpstreamConnector> All => _connectors.Values;
+
+    /// <summary>Brings the connectors in line with <paramref name="config"/>; returns the ids of servers that were added, replaced or removed.</summary>
+    public async Task<IReadOnlyList<string>> ApplyAsync(GatewayConfig config, CancellationToken cancellationToken)
+    {
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var baseDirectory = config.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+            var current = _connectors;
+            var next = new Dictionary<string, UpstreamConnector>(StringComparer.Ordinal);
+            var changed = new List<string>();
+            var retired = new List<UpstreamConnector>();
+            var started = new List<UpstreamConnector>();
+
+            foreach (var server in config.Servers)
+            {
+                if (current.TryGetValue(server.Id, out var existing) && existing.Config.ConnectionFingerprint() == server.ConnectionFingerprint())
+                {
+                    next[server.Id] = existing;
+                    continue;
+                }
+
+                if (existing is not null)
+                {
+                    retired.Add(existing);
+                }
+
+                var connector = new UpstreamConnector(server, baseDirectory, router, loggerFactory);
+                next[server.Id] = connector;
+                started.Add(connector);
+                changed.Add(server.Id);
+            }
+
+            foreach (var (id, connector) in current)
+            {
+                if (!next.ContainsKey(id))
+                {
+                    retired.Add(connector);
+                    changed.Add(id);
+                }
+            }
+
+            Interlocked.Exchange(ref _connectors, next.ToFrozenDictionary(StringComparer.Ordinal));
+            foreach (var connector in retired)
+            {
+                await connector.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var connector in started)
+            {
+                connector.Start();
+            }
+
+            return changed;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>Stops every connector.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var connectors = Interlocked.Exchange(ref _connectors, FrozenDictionary<string, UpstreamConnector>.Empty);
+        await Task.WhenAll(connectors.Values.Select(c => c.DisposeAsync().AsTask())).ConfigureAwait(false);
+    }
+}

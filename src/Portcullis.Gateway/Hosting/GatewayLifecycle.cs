@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Hosting;
+using Portcullis.Configuration;
+using Portcullis.Storage;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Gateway.Hosting;
+
+/// <summary>Connects the configured upstreams at start (without waiting for them: a dead server must not hold the gateway down) and stops them at shutdown.</summary>
+internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var current = config.Current;
+        await history.RecordAsync(new ConfigHistoryEntry(current.Version, current.SourcePath ?? "(inline)", DateTimeOffset.UtcNow, true, $"started with {current.Servers.Count} servers"), cancellationToken);
+        await pool.ApplyAsync(current, cancellationToken);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken) => await pool.DisposeAsync();
+}

@@ -1,0 +1,143 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol;
+using ModelContextProtocol.Server;
+using Portcullis.Configuration;
+using Portcullis.Gateway.FrontDoor;
+using Portcullis.Gateway.Hosting;
+using Portcullis.McpHttp;
+using Portcullis.Pipeline;
+using Portcullis.Pipeline.Stages;
+using Portcullis.Routing;
+using Portcullis.Sessions;
+using Portcullis.Storage;
+using Portcullis.Storage.Sqlite;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Gateway;
+
+/// <summary>Builds the gateway web application from a validated configuration.</summary>
+public static class PortcullisGateway
+{
+    /// <summary>Creates the application; <c>StartAsync</c>/<c>RunAsync</c> it.</summary>
+    public static WebApplication Create(GatewayConfig config, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls(config.Gateway.Listen);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = config.Gateway.MaxRequestBodyBytes);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
+        logging?.Invoke(builder.Logging);
+        builder.Services.AddPortcullisGateway(config);
+
+        var app = builder.Build();
+        app.MapPortcullisGateway();
+        return app;
+    }
+
+    /// <summary>Registers the gateway's services for <paramref name="config"/>.</summary>
+    public static IServiceCollection AddPortcullisGateway(this IServiceCollection services, GatewayConfig config)
+    {
+        services.AddSingleton(new GatewayConfigProvider(config));
+        services.AddMcpHttp(o =>
+        {
+            o.MaxRequestBodyBytes = config.Gateway.MaxRequestBodyBytes;
+            o.SessionIdleTimeout = config.Gateway.SessionIdleTimeout;
+        });
+        services.AddSingleton(_ => new SqliteDatabase(ResolveStoragePath(config)));
+        services.AddSingleton<IConfigHistoryStore, SqliteConfigHistoryStore>();
+        services.AddSingleton<SessionHub>();
+        services.AddSingleton<UpstreamPool>(sp => new UpstreamPool(sp.GetRequiredService<SessionHub>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp =>
+        {
+            var catalog = new EndpointCatalog(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<UpstreamPool>());
+            sp.GetRequiredService<SessionHub>().Bind(catalog);
+            return catalog;
+        });
+
+        // The governed-call pipeline, in order. Identity, registry gate, policy, limits, approval and inspection join here.
+        services.AddSingleton(sp => new GovernedCallPipeline(
+        [
+            new RouteStage(sp.GetRequiredService<EndpointCatalog>()),
+            new UpstreamStage(),
+        ]));
+        services.AddSingleton<DownstreamServerFactory>();
+        services.AddHostedService<GatewayLifecycle>();
+        services.AddSingleton<ConfigReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
+        return services;
+    }
+
+    /// <summary>Maps the MCP endpoints and health probes.</summary>
+    public static WebApplication MapPortcullisGateway(this WebApplication app)
+    {
+        app.UseMiddleware<OriginGuardMiddleware>();
+        var sessions = app.Services.GetRequiredService<McpHttpSessions>();
+        var hub = app.Services.GetRequiredService<SessionHub>();
+        sessions.Closed += hub.Remove;
+
+        app.MapMcpHttp("", CreateSessionFactory(app.Services, _ => EndpointView.Aggregate.Instance));
+        app.MapMcpHttp("/servers/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Server((string)c.GetRouteValue("id")!)))
+            .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Server((string)c.GetRouteValue("id")!)));
+        app.MapMcpHttp("/v/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)))
+            .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)));
+
+        app.MapGet("/healthz", () => Results.Text("ok"));
+        app.MapGet("/readyz", (UpstreamPool pool) =>
+        {
+            var servers = pool.All.ToDictionary(c => c.Id, c => new { state = c.State.ToString().ToLowerInvariant(), tools = c.Catalog.Tools.Count, restarts = c.Restarts, reason = c.State == UpstreamState.Ready ? null : c.DownReason });
+            var ready = pool.All.All(c => c.State == UpstreamState.Ready);
+            return Results.Json(new { ready, servers }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+        return app;
+    }
+
+    /// <summary>The address the gateway listens on, once started (resolves port 0).</summary>
+    public static string ListeningAddress(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    private static McpServerFactory CreateSessionFactory(IServiceProvider services, Func<HttpContext, EndpointView> viewOf)
+    {
+        var factory = services.GetRequiredService<DownstreamServerFactory>();
+        var hub = services.GetRequiredService<SessionHub>();
+        var loggerFactory = services.GetRequiredService<ILoggerFactory>();
+        return (context, sessionId, transport) =>
+        {
+            var session = new DownstreamSession(sessionId, viewOf(context));
+            var server = McpServer.Create(transport, factory.CreateOptions(session), loggerFactory, services);
+            session.Attach(server);
+            hub.Add(session);
+            return server;
+        };
+    }
+
+    private static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> RequireEndpoint(Func<HttpContext, EndpointView> viewOf) =>
+        async (invocation, next) =>
+        {
+            var context = invocation.HttpContext;
+            var view = viewOf(context);
+            if (!context.RequestServices.GetRequiredService<EndpointCatalog>().Exists(view))
+            {
+                await McpHttpEndpoint.WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCode.InvalidRequest,
+                    $"No MCP endpoint at {view.Path}: no such {(view is EndpointView.Server ? "server" : "virtual server")} in the gateway's configuration.");
+                return null;
+            }
+
+            return await next(invocation);
+        };
+
+    private static string ResolveStoragePath(GatewayConfig config)
+    {
+        var baseDirectory = config.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+        return Path.GetFullPath(Path.Combine(baseDirectory, config.Storage.Sqlite));
+    }
+}

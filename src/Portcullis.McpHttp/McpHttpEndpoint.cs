@@ -1,0 +1,351 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Portcullis.McpHttp;
+
+/// <summary>
+/// Serves one MCP endpoint: Streamable HTTP (POST/GET/DELETE on <c>{base}/mcp</c>, sessions by <c>Mcp-Session-Id</c>;
+/// requests on the sessionless 2026-07-28 revision are served statelessly) and legacy HTTP+SSE for 2024-11-05 clients
+/// (GET <c>{base}/sse</c>, POST <c>{base}/message?sessionId=</c>).
+/// </summary>
+public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions sessions, IOptions<McpHttpOptions> options, ILoggerFactory loggerFactory)
+{
+    /// <summary>The first protocol revision without sessions or the initialize handshake.</summary>
+    public const string SessionlessProtocolVersion = "2026-07-28";
+
+    /// <summary>Protocol revisions the endpoint accepts in the <c>MCP-Protocol-Version</c> header.</summary>
+    public static readonly string[] SupportedProtocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25", SessionlessProtocolVersion];
+
+    private const string SessionHeader = "Mcp-Session-Id";
+    private const string ProtocolVersionHeader = "MCP-Protocol-Version";
+
+    /// <summary>Handles a Streamable HTTP POST.</summary>
+    public async Task HandlePostAsync(HttpContext context)
+    {
+        if (!Accepts(context, "application/json") || !Accepts(context, "text/event-stream"))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, McpErrorCode.InvalidRequest, "Not Acceptable: the client must accept both application/json and text/event-stream.");
+            return;
+        }
+
+        if (!IsJsonContent(context))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, McpErrorCode.InvalidRequest, "Unsupported Media Type: send the JSON-RPC message as application/json.");
+            return;
+        }
+
+        var message = await ReadMessageAsync(context);
+        if (message is null)
+        {
+            return;
+        }
+
+        var requestId = StrictJsonRpc.IdOf(message);
+        var protocolVersion = context.Request.Headers[ProtocolVersionHeader].ToString();
+        if (protocolVersion.Length > 0 && !SupportedProtocolVersions.Contains(protocolVersion, StringComparer.Ordinal))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest,
+                $"Bad Request: unsupported MCP-Protocol-Version '{protocolVersion}'; supported: {string.Join(", ", SupportedProtocolVersions)}.", requestId);
+            return;
+        }
+
+        if (string.CompareOrdinal(protocolVersion, SessionlessProtocolVersion) >= 0)
+        {
+            await ServeStatelessAsync(context, message);
+            return;
+        }
+
+        var sessionId = context.Request.Headers[SessionHeader].ToString();
+        McpHttpSession? session;
+        if (sessionId.Length == 0)
+        {
+            if (message is not JsonRpcRequest { Method: RequestMethods.Initialize })
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest,
+                    "Bad Request: send initialize first; every later request must carry the Mcp-Session-Id header the initialize response returned.", requestId);
+                return;
+            }
+
+            session = StartSession(context, NewSessionId(), transportFactory: id => new StreamableHttpServerTransport(loggerFactory) { SessionId = id });
+            context.Response.Headers[SessionHeader] = session.Id;
+        }
+        else
+        {
+            session = await FindSessionAsync(context, sessionId, requestId);
+            if (session is null)
+            {
+                return;
+            }
+        }
+
+        using var active = session.Enter();
+        await PostToTransportAsync(context, (StreamableHttpServerTransport)session.Transport, message);
+    }
+
+    /// <summary>Handles a Streamable HTTP GET: the stream of server-initiated messages.</summary>
+    public async Task HandleGetAsync(HttpContext context)
+    {
+        if (!Accepts(context, "text/event-stream"))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status406NotAcceptable, McpErrorCode.InvalidRequest, "Not Acceptable: the client must accept text/event-stream.");
+            return;
+        }
+
+        var session = await FindSessionAsync(context, context.Request.Headers[SessionHeader].ToString(), default);
+        if (session is null || session.Transport is not StreamableHttpServerTransport transport)
+        {
+            return;
+        }
+
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+        InitializeSse(context);
+        await context.Response.Body.FlushAsync(streamCts.Token);
+        try
+        {
+            await transport.HandleGetRequestAsync(context.Response.Body, streamCts.Token);
+        }
+        catch (OperationCanceledException) when (streamCts.IsCancellationRequested)
+        {
+            // The agent hung up or the session closed: how an event stream normally ends.
+        }
+        catch (InvalidOperationException ex)
+        {
+            if (!context.Response.HasStarted)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest, "Bad Request: " + ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Handles a Streamable HTTP DELETE: ends the session.</summary>
+    public async Task HandleDeleteAsync(HttpContext context)
+    {
+        var session = await FindSessionAsync(context, context.Request.Headers[SessionHeader].ToString(), default);
+        if (session is null)
+        {
+            return;
+        }
+
+        await sessions.CloseAsync(session.Id);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+    }
+
+    /// <summary>Handles the legacy HTTP+SSE GET: opens a session whose messages flow on this response.</summary>
+    public async Task HandleSseAsync(HttpContext context)
+    {
+        var sessionId = NewSessionId();
+        var messagePath = $"{context.Request.PathBase}{EndpointKey(context)}/message?sessionId={sessionId}";
+        InitializeSse(context);
+        await using var transport = new SseResponseStreamTransport(context.Response.Body, messagePath, sessionId);
+        var session = StartSession(context, sessionId, _ => transport);
+        using var streamCts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+        try
+        {
+            await transport.RunAsync(streamCts.Token);
+        }
+        catch (OperationCanceledException) when (streamCts.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await sessions.CloseAsync(sessionId);
+        }
+    }
+
+    /// <summary>Handles a legacy HTTP+SSE message POST; the answer travels on the session's event stream.</summary>
+    public async Task HandleSseMessageAsync(HttpContext context)
+    {
+        var sessionId = context.Request.Query["sessionId"].ToString();
+        var message = await ReadMessageAsync(context);
+        if (message is null)
+        {
+            return;
+        }
+
+        var session = await FindSessionAsync(context, sessionId, StrictJsonRpc.IdOf(message));
+        if (session?.Transport is not SseResponseStreamTransport transport)
+        {
+            return;
+        }
+
+        using var active = session.Enter();
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        await transport.OnMessageReceivedAsync(message, context.RequestAborted);
+        await context.Response.WriteAsync("Accepted", context.RequestAborted);
+    }
+
+    private async Task ServeStatelessAsync(HttpContext context, JsonRpcMessage message)
+    {
+        var id = NewSessionId();
+        var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
+        var server = factory(context, id, transport);
+        var session = new McpHttpSession(id, EndpointKey(context), transport, server);
+        session.Start(_ => Task.CompletedTask);
+        try
+        {
+            await PostToTransportAsync(context, transport, message);
+        }
+        finally
+        {
+            await session.DisposeAsync();
+            sessions.NotifyClosed(id);
+        }
+    }
+
+    private static async Task PostToTransportAsync(HttpContext context, StreamableHttpServerTransport transport, JsonRpcMessage message)
+    {
+        InitializeSse(context);
+        var wrote = await transport.HandlePostRequestAsync(message, context.Response.Body, context.RequestAborted);
+        if (!wrote)
+        {
+            context.Response.Headers.ContentType = (string?)null;
+            context.Response.StatusCode = StatusCodes.Status202Accepted;
+        }
+    }
+
+    private McpHttpSession StartSession(HttpContext context, string sessionId, Func<string, ITransport> transportFactory)
+    {
+        var transport = transportFactory(sessionId);
+        var server = factory(context, sessionId, transport);
+        var session = new McpHttpSession(sessionId, EndpointKey(context), transport, server);
+        sessions.Add(session);
+        return session;
+    }
+
+    private async ValueTask<McpHttpSession?> FindSessionAsync(HttpContext context, string sessionId, RequestId requestId)
+    {
+        if (sessionId.Length == 0)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.InvalidRequest, "Bad Request: the Mcp-Session-Id header is required.", requestId);
+            return null;
+        }
+
+        if (!sessions.TryGet(sessionId, out var session) || session.EndpointKey != EndpointKey(context))
+        {
+            // -32001 is what the reference SDKs answer for an unknown session; 404 tells the client to initialize again.
+            await WriteErrorAsync(context, StatusCodes.Status404NotFound, (McpErrorCode)(-32001), "Session not found: it expired, was closed, or belongs to another endpoint. Send initialize to start a new session.", requestId);
+            return null;
+        }
+
+        return session;
+    }
+
+    /// <summary>Reads and parses the body within the size limit; on failure writes the error and returns null.</summary>
+    private async ValueTask<JsonRpcMessage?> ReadMessageAsync(HttpContext context)
+    {
+        var limit = options.Value.MaxRequestBodyBytes;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        if (context.Request.ContentLength > limit)
+        {
+            await WriteTooLargeAsync(context, limit);
+            return null;
+        }
+
+        var reader = context.Request.BodyReader;
+        ReadResult read;
+        try
+        {
+            while (true)
+            {
+                read = await reader.ReadAsync(context.RequestAborted);
+                if (read.Buffer.Length > limit)
+                {
+                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    await WriteTooLargeAsync(context, limit);
+                    return null;
+                }
+
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+
+                reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteTooLargeAsync(context, limit);
+            return null;
+        }
+
+        try
+        {
+            var message = StrictJsonRpc.Parse(read.Buffer, out var error);
+            if (message is null)
+            {
+                await WriteErrorAsync(context, StatusCodes.Status400BadRequest, (McpErrorCode)error!.Code, error.Message);
+            }
+
+            return message;
+        }
+        finally
+        {
+            reader.AdvanceTo(read.Buffer.End);
+        }
+    }
+
+    private static Task WriteTooLargeAsync(HttpContext context, long limit) =>
+        WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, McpErrorCode.InvalidRequest, $"Payload Too Large: the request body exceeds the gateway's limit of {limit} bytes.");
+
+    /// <summary>Writes a JSON-RPC error response with an HTTP status.</summary>
+    public static async Task WriteErrorAsync(HttpContext context, int status, McpErrorCode code, string message, RequestId id = default)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        var error = new JsonRpcError { Id = id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } };
+        await JsonSerializer.SerializeAsync(context.Response.Body, error, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcError)), context.RequestAborted);
+    }
+
+    /// <summary>The endpoint's base path: the request path without its last segment (<c>/servers/x/mcp</c> → <c>/servers/x</c>).</summary>
+    private static string EndpointKey(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var cut = path.LastIndexOf('/');
+        return cut <= 0 ? "" : path[..cut];
+    }
+
+    private static bool Accepts(HttpContext context, string mediaType)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        return accept.Contains(mediaType, StringComparison.OrdinalIgnoreCase) || accept.Contains("*/*", StringComparison.Ordinal);
+    }
+
+    private static bool IsJsonContent(HttpContext context) =>
+        context.Request.ContentType is { } type && type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private static void InitializeSse(HttpContext context)
+    {
+        context.Response.Headers.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache,no-store";
+        context.Response.Headers.ContentEncoding = "identity";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Features.GetRequiredFeature<IHttpResponseBodyFeature>().DisableBuffering();
+    }
+
+    private static string NewSessionId()
+    {
+        Span<byte> buffer = stackalloc byte[16];
+        RandomNumberGenerator.Fill(buffer);
+        return WebEncoders.Base64UrlEncode(buffer);
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+
+namespace Portcullis.McpHttp;
+
+/// <summary>One live MCP session over HTTP: its transport, its server and the task running it.</summary>
+internal sealed class McpHttpSession(string id, string endpointKey, ITransport transport, McpServer server) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _closing = new();
+    private long _lastActivity = Stopwatch.GetTimestamp();
+    private int _activeRequests;
+    private int _disposed;
+
+    public string Id { get; } = id;
+
+    /// <summary>Base path of the endpoint that created the session; a session is only valid there.</summary>
+    public string EndpointKey { get; } = endpointKey;
+
+    public ITransport Transport { get; } = transport;
+
+    public McpServer Server { get; } = server;
+
+    public Task RunTask { get; private set; } = Task.CompletedTask;
+
+    public CancellationToken Closing => _closing.Token;
+
+    public TimeSpan Idle => Volatile.Read(ref _activeRequests) > 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivity));
+
+    public void Start(Func<McpHttpSession, Task> onEnded)
+    {
+        RunTask = Server.RunAsync(_closing.Token);
+        _ = RunTask.ContinueWith(_ => onEnded(this), TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Marks a request in progress; dispose to end it.</summary>
+    public ActiveRequest Enter()
+    {
+        Interlocked.Increment(ref _activeRequests);
+        return new ActiveRequest(this);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _closing.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Server.DisposeAsync().ConfigureAwait(false);
+            await Transport.DisposeAsync().ConfigureAwait(false);
+            await RunTask.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _closing.Dispose();
+    }
+
+    internal readonly struct ActiveRequest(McpHttpSession session) : IDisposable
+    {
+        public void Dispose()
+        {
+            Volatile.Write(ref session._lastActivity, Stopwatch.GetTimestamp());
+            Interlocked.Decrement(ref session._activeRequests);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.Data.Sqlite;
+
+namespace Portcullis.Storage.Sqlite;
+
+/// <summary>
+/// Opens the SQLite file (creating its folder) in WAL mode and brings the schema to the current version. Each
+/// migration runs once, in order, inside a transaction; <c>PRAGMA user_version</c> records how far the file is.
+/// </summary>
+public sealed class SqliteDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE config_history (
+            id        INTEGER PRIMARY KEY AUTOINCREMENT,
+            version   TEXT NOT NULL,
+            source    TEXT NOT NULL,
+            at        TEXT NOT NULL,
+            accepted  INTEGER NOT NULL,
+            detail    TEXT NOT NULL
+        );
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    /// <summary>Opens or creates the database at <paramref name="path"/>.</summary>
+    public SqliteDatabase(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        Migrate();
+    }
+
+    /// <summary>Full path of the file.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens a connection.</summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private void Migrate()
+    {
+        using var connection = Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        using var versionCommand = connection.CreateCommand();
+        versionCommand.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(versionCommand.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = Migrations[i] + $"; PRAGMA user_version = {i + 1};";
+            command.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+}
