@@ -31,11 +31,11 @@ if (!args.Contains("--http"))
     return;
 }
 
-var builder = WebApplication.CreateSlimBuilder(args);
+var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--http").ToArray());
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.Services.AddMcpHttp();
 var app = builder.Build();
-app.MapMcpHttp("", (context, _, transport) => McpServer.Create(transport, CreateOptions(), context.RequestServices.GetRequiredService<ILoggerFactory>(), context.RequestServices));
+app.MapMcpHttp("", (_, _, transport) => McpServer.Create(transport, CreateOptions(), app.Services.GetRequiredService<ILoggerFactory>(), app.Services));
 await app.StartAsync();
 // Tests and scripts read the bound address (port 0 picks a free one) from this line.
 Console.WriteLine("Listening on " + app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());

@@ -32,6 +32,8 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private Task _supervisor = Task.CompletedTask;
     private string _downReason = "not started";
     private int _restarts;
+    private volatile UpstreamState _state = UpstreamState.Connecting;
+    private TaskCompletionSource _stateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a connector; call <see cref="Start"/> to connect.</summary>
     public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory)
@@ -50,7 +52,15 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     public string Id => Config.Id;
 
     /// <summary>Connection state.</summary>
-    public UpstreamState State { get; private set; } = UpstreamState.Connecting;
+    public UpstreamState State
+    {
+        get => _state;
+        private set
+        {
+            _state = value;
+            Interlocked.Exchange(ref _stateChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        }
+    }
 
     /// <summary>What the server offered when last listed; empty while it has never connected.</summary>
     public UpstreamCatalog Catalog { get; private set; } = UpstreamCatalog.Empty;
@@ -63,6 +73,21 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
 
     /// <summary>Why the server is down, when it is.</summary>
     public string DownReason => _downReason;
+
+    /// <summary>Completes when the connector is in <paramref name="state"/> (at once if it already is).</summary>
+    public async Task WaitForStateAsync(UpstreamState state, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var changed = Volatile.Read(ref _stateChanged).Task;
+            if (State == state)
+            {
+                return;
+            }
+
+            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Starts the supervisor loop.</summary>
     public void Start() => _supervisor = Task.Run(SuperviseAsync);

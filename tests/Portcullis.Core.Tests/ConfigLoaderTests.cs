@@ -1,0 +1,191 @@
+using Portcullis.Configuration;
+
+namespace Portcullis.Core.Tests;
+
+public sealed class ConfigLoaderTests
+{
+    private const string Valid = """
+        gateway:
+          listen: http://127.0.0.1:9000
+          maxRequestBodyBytes: 1048576
+        servers:
+          - id: tickets
+            command: dotnet
+            args: [tickets.dll]
+            env: { TICKETS_MODE: demo }
+            timeout: 45s
+          - id: docs
+            transport: http
+            url: https://docs.example.com/mcp
+            headers: { X-Api-Key: k }
+        virtualServers:
+          - id: support
+            tools: [tickets__list_*, docs__search]
+        """;
+
+    [Fact]
+    public void A_valid_file_maps_every_setting()
+    {
+        var config = ConfigLoader.Parse(Valid);
+
+        Assert.Equal("http://127.0.0.1:9000", config.Gateway.Listen);
+        Assert.Equal(1048576, config.Gateway.MaxRequestBodyBytes);
+        Assert.Equal(2, config.Servers.Count);
+        var tickets = config.Servers[0];
+        Assert.Equal(ServerTransport.Stdio, tickets.Transport);
+        Assert.Equal(["tickets.dll"], tickets.Args);
+        Assert.Equal("demo", tickets.Env["TICKETS_MODE"]);
+        Assert.Equal(TimeSpan.FromSeconds(45), tickets.RequestTimeout);
+        Assert.Equal(new Uri("https://docs.example.com/mcp"), config.Servers[1].Url);
+        Assert.Equal("k", config.Servers[1].Headers["X-Api-Key"]);
+        Assert.Equal(["tickets__list_*", "docs__search"], config.VirtualServers[0].Tools);
+        Assert.Equal(64, config.Version.Length);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_named_with_its_line()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            servers:
+              - id: tickets
+                command: dotnet
+                enviroment: { A: b }
+            """));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("servers[0].enviroment", error.Key);
+        Assert.Equal(4, error.Line);
+        Assert.Contains("unknown key", error.Message);
+        Assert.Contains("servers[0].enviroment", ex.Message);
+    }
+
+    [Fact]
+    public void A_key_in_the_wrong_case_gets_a_hint()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("servers:\n  - id: a\n    Command: x\n"));
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].Command" && e.Message.Contains("did you mean 'command'"));
+    }
+
+    [Fact]
+    public void A_bad_value_says_what_is_accepted()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            servers:
+              - id: tickets
+                transport: ftp
+                url: https://x.example/mcp
+                timeout: soon
+            """));
+
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].transport" && e.Line == 3 && e.Message.Contains("stdio, http, sse"));
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].timeout" && e.Line == 5 && e.Message.Contains("duration"));
+    }
+
+    [Fact]
+    public void A_duplicate_server_id_is_refused_at_the_second_declaration()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            servers:
+              - id: tickets
+                command: a
+              - id: tickets
+                command: b
+            """));
+
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal("servers[1].id", error.Key);
+        Assert.Equal(4, error.Line);
+        Assert.Contains("duplicate server id 'tickets'", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Tickets")]
+    [InlineData("a__b")]
+    [InlineData("has space")]
+    [InlineData("-leading")]
+    public void Server_ids_that_would_break_tool_names_are_refused(string id)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"servers:\n  - id: \"{id}\"\n    command: x\n"));
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].id" && e.Message.Contains("not a valid id"));
+    }
+
+    [Fact]
+    public void Transport_settings_must_match_the_transport()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            servers:
+              - id: a
+                transport: stdio
+                url: http://127.0.0.1:1/mcp
+              - id: b
+                transport: http
+                command: node
+            """));
+
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].command" && e.Message.Contains("needs a command"));
+        Assert.Contains(ex.Errors, e => e.Key == "servers[0].url");
+        Assert.Contains(ex.Errors, e => e.Key == "servers[1].url" && e.Message.Contains("needs a url"));
+        Assert.Contains(ex.Errors, e => e.Key == "servers[1].command" && e.Message.Contains("stdio servers only"));
+    }
+
+    [Fact]
+    public void A_virtual_server_may_only_name_declared_servers()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("""
+            servers:
+              - id: tickets
+                command: x
+            virtualServers:
+              - id: support
+                tools: [tickets__get_ticket, github__create_issue, nonsense]
+            """));
+
+        Assert.Contains(ex.Errors, e => e.Key == "virtualServers[0].tools[1]" && e.Message.Contains("'github'"));
+        Assert.Contains(ex.Errors, e => e.Key == "virtualServers[0].tools[2]" && e.Message.Contains("server__tool"));
+        Assert.DoesNotContain(ex.Errors, e => e.Key == "virtualServers[0].tools[0]");
+    }
+
+    [Fact]
+    public void Listening_beyond_loopback_is_refused_without_authentication()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("gateway:\n  listen: http://0.0.0.0:8080\n"));
+        Assert.Contains(ex.Errors, e => e.Key == "gateway.listen" && e.Line == 2 && e.Message.Contains("loopback"));
+    }
+
+    [Fact]
+    public void Malformed_yaml_reports_its_position()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("servers:\n  - id: [unclosed\n"));
+        Assert.True(Assert.Single(ex.Errors).Line > 0);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("gateway:\n  bogus: 1\n  maxRequestBodyBytes: -5\nstorage:\n  other: x\n"));
+        Assert.Equal(3, ex.Errors.Count);
+    }
+
+    [Fact]
+    public void The_connection_fingerprint_ignores_nothing_that_matters()
+    {
+        var a = ConfigLoader.Parse("servers:\n  - id: a\n    command: x\n    env: { K: v1 }\n").Servers[0];
+        var same = ConfigLoader.Parse("# comment\nservers:\n  - id: a\n    command: x\n    env: { K: v1 }\n    description: changed text\n").Servers[0];
+        var changed = ConfigLoader.Parse("servers:\n  - id: a\n    command: x\n    env: { K: v2 }\n").Servers[0];
+
+        Assert.Equal(a.ConnectionFingerprint(), same.ConnectionFingerprint());
+        Assert.NotEqual(a.ConnectionFingerprint(), changed.ConnectionFingerprint());
+    }
+
+    [Theory]
+    [InlineData("250ms", 250)]
+    [InlineData("30s", 30_000)]
+    [InlineData("5m", 300_000)]
+    [InlineData("2", 2_000)]
+    [InlineData("1.5h", 5_400_000)]
+    public void Durations_parse(string text, double milliseconds)
+    {
+        Assert.True(DurationParser.TryParse(text, out var duration));
+        Assert.Equal(milliseconds, duration.TotalMilliseconds);
+    }
+}

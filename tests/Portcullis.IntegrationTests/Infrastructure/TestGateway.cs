@@ -1,0 +1,118 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Client;
+using Portcullis.Configuration;
+using Portcullis.Gateway;
+using Portcullis.Gateway.Hosting;
+using Portcullis.Upstreams;
+
+namespace Portcullis.IntegrationTests.Infrastructure;
+
+/// <summary>A real gateway on Kestrel, loopback port 0, running a configuration file written to a temporary folder.</summary>
+internal sealed class TestGateway : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestGateway(WebApplication app, string directory, string configPath)
+    {
+        _app = app;
+        Directory = directory;
+        ConfigPath = configPath;
+        Url = app.ListeningAddress();
+        Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string Url { get; }
+
+    public string Directory { get; }
+
+    public string ConfigPath { get; }
+
+    public HttpClient Http { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public UpstreamPool Pool => _app.Services.GetRequiredService<UpstreamPool>();
+
+    /// <summary>Log lines the gateway wrote, for assertions about what it reports.</summary>
+    public CapturedLog Log { get; } = new();
+
+    /// <summary>Starts a gateway whose configuration is <c>gateway:</c> on port 0 plus <paramref name="body"/> (servers, virtualServers…).</summary>
+    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true)
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("portcullis-test-").FullName;
+        var configPath = Path.Combine(directory, "portcullis.yaml");
+        await File.WriteAllTextAsync(configPath, Compose(body), cancellationToken);
+        var log = new CapturedLog();
+        var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Information));
+        await app.StartAsync(cancellationToken);
+        var gateway = new TestGateway(app, directory, configPath);
+        gateway.Log.Attach(log);
+        if (waitForServers)
+        {
+            await gateway.WaitForAllReadyAsync(cancellationToken);
+        }
+
+        return gateway;
+    }
+
+    public static string Compose(string body) => $"""
+        gateway:
+          listen: http://127.0.0.1:0
+        storage:
+          sqlite: gateway.db
+        {body}
+        """;
+
+    public async Task WaitForAllReadyAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        foreach (var connector in Pool.All)
+        {
+            await connector.WaitForStateAsync(UpstreamState.Ready, timeout.Token);
+        }
+    }
+
+    public UpstreamConnector Upstream(string id) => Pool.Find(id) ?? throw new InvalidOperationException($"no server {id}");
+
+    /// <summary>Rewrites the configuration file and waits until the gateway has applied or refused it.</summary>
+    public async Task<bool> RewriteConfigAsync(string body, CancellationToken cancellationToken)
+    {
+        var reloader = _app.Services.GetRequiredService<ConfigReloader>();
+        var outcome = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Action<bool> handler = applied => outcome.TrySetResult(applied);
+        reloader.Reloaded += handler;
+        try
+        {
+            await File.WriteAllTextAsync(ConfigPath, Compose(body), cancellationToken);
+            return await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
+        }
+        finally
+        {
+            reloader.Reloaded -= handler;
+        }
+    }
+
+    /// <summary>Connects the SDK client to an endpoint of the gateway.</summary>
+    public Task<McpClient> ConnectAsync(string path = "/mcp", McpClientOptions? options = null, HttpTransportMode mode = HttpTransportMode.StreamableHttp, CancellationToken cancellationToken = default) =>
+        McpClient.CreateAsync(
+            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(Url + path), TransportMode = mode }),
+            options ?? new McpClientOptions { ProtocolVersion = "2025-11-25" },
+            cancellationToken: cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
