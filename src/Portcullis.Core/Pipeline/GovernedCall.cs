@@ -19,6 +19,13 @@ public sealed class GovernedCall
     /// <summary>The agent session making the call.</summary>
     public required DownstreamSession Session { get; init; }
 
+    /// <summary>
+    /// The agent's side of this request: the SDK server bound to the request's own response stream. Progress and
+    /// requests the upstream makes during the call (sampling, elicitation, roots) go through it, so they travel
+    /// with the call rather than on the session's general stream.
+    /// </summary>
+    public required ModelContextProtocol.Server.McpServer Agent { get; init; }
+
     /// <summary>The server that will answer (set by routing).</summary>
     public UpstreamConnector? Upstream { get; set; }
 

@@ -38,7 +38,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
             ListToolsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListTools(session.View), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
             CallToolHandler = async (request, cancellationToken) =>
             {
-                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, cancellationToken).ConfigureAwait(false);
+                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false);
                 return call.Rejection switch
                 {
                     null => (CallToolResult)call.Result!,
@@ -49,10 +49,10 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                 };
             },
             ListPromptsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListPrompts(session.View), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
-            GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, cancellationToken).ConfigureAwait(false),
+            GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
             ListResourcesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResources(session.View), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
             ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResourceTemplates(session.View), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
-            ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, cancellationToken).ConfigureAwait(false),
+            ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
             SubscribeToResourcesHandler = async (request, cancellationToken) =>
             {
                 var uri = request.Params!.Uri;
@@ -92,16 +92,16 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
     };
 
-    private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, CancellationToken cancellationToken)
+    private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, CancellationToken cancellationToken)
     {
-        var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session };
+        var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session, Agent = agent };
         await pipeline.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
         return call;
     }
 
-    private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, CancellationToken cancellationToken)
+    private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, CancellationToken cancellationToken)
     {
-        var call = await RunAsync(kind, target, parameters, session, cancellationToken).ConfigureAwait(false);
+        var call = await RunAsync(kind, target, parameters, session, agent, cancellationToken).ConfigureAwait(false);
         return call.Rejection is { } rejection ? throw ToException(rejection) : call.Result!;
     }
 

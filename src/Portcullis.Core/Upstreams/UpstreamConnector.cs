@@ -26,6 +26,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private readonly InFlightCalls _inFlight = new();
+    private readonly ProgressRoutes _progress = new();
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private TaskCompletionSource<McpClient> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private McpClient? _client;
@@ -128,6 +129,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     /// </summary>
     internal InFlightCalls.Registration TrackCall(McpServer session) => _inFlight.Track(session);
 
+    /// <summary>Routes the server's progress on the returned token to the agent's <paramref name="agentToken"/> until disposed.</summary>
+    internal ProgressRoutes.Route RouteProgress(McpServer session, ProgressToken agentToken) => _progress.Register(session, agentToken);
+
     private async Task SuperviseAsync()
     {
         var stopping = _stopping.Token;
@@ -148,7 +152,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
                     connectCts.CancelAfter(Config.ConnectTimeout);
-                    client = await McpClient.CreateAsync(CreateTransport(), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    client = await McpClient.CreateAsync(new ProgressRoutingTransport(CreateTransport(), _progress), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
                     Capabilities = client.ServerCapabilities;
                     Catalog = await ListCatalogAsync(client, connectCts.Token).ConfigureAwait(false);
                 }

@@ -25,7 +25,7 @@ public sealed class UpstreamStage : IGovernedCallStage
         try
         {
             var client = await upstream.GetClientAsync(timeoutCts.Token).ConfigureAwait(false);
-            using var tracking = upstream.TrackCall(session.Server);
+            using var tracking = upstream.TrackCall(call.Agent);
             call.Result = call.Kind switch
             {
                 CallKind.ToolCall => await CallToolAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
@@ -59,10 +59,11 @@ public sealed class UpstreamStage : IGovernedCallStage
             return await client.CallToolAsync(new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = ForwardedMeta(request) }, cancellationToken).ConfigureAwait(false);
         }
 
-        // The SDK gives the upstream request its own progress token; relay what arrives on it under the agent's token.
-        var relay = new ProgressRelay(call.Session.Server, progressToken);
-        var arguments = request.Arguments?.ToDictionary(a => a.Key, a => (object?)a.Value);
-        return await client.CallToolAsync(call.UpstreamName!, arguments, relay, new RequestOptions { Meta = ForwardedMeta(request) }, cancellationToken).ConfigureAwait(false);
+        // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
+        using var route = call.Upstream!.RouteProgress(call.Agent, progressToken);
+        var meta = ForwardedMeta(request) ?? [];
+        meta["progressToken"] = route.Token;
+        return await client.CallToolAsync(new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The agent's <c>_meta</c> minus its progress token, which belongs to the agent's session, not the upstream one.</summary>
