@@ -39,11 +39,11 @@ internal sealed class TestGateway : IAsyncDisposable
     public CapturedLog Log { get; } = new();
 
     /// <summary>Starts a gateway whose configuration is <c>gateway:</c> on port 0 plus <paramref name="body"/> (servers, virtualServers…).</summary>
-    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true)
+    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true, string gatewaySettings = "")
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("portcullis-test-").FullName;
         var configPath = Path.Combine(directory, "portcullis.yaml");
-        await File.WriteAllTextAsync(configPath, Compose(body), cancellationToken);
+        await File.WriteAllTextAsync(configPath, Compose(body, gatewaySettings), cancellationToken);
         var log = new CapturedLog();
         var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Information));
         await app.StartAsync(cancellationToken);
@@ -57,9 +57,10 @@ internal sealed class TestGateway : IAsyncDisposable
         return gateway;
     }
 
-    public static string Compose(string body) => $"""
+    public static string Compose(string body, string gatewaySettings = "") => $"""
         gateway:
           listen: http://127.0.0.1:0
+        {gatewaySettings}
         storage:
           sqlite: gateway.db
         {body}
