@@ -14,4 +14,5 @@ tests/peers/node_modules/.package-lock.json: tests/peers/package.json tests/peer
 	npm ci --prefix tests/peers --no-audit --no-fund
 
 test: peers
-	dotnet test Portcullis.slnx
+	@rm -rf artifacts/conformance
+	dotnet test Portcullis.slnx; status=$$?; cat artifacts/conformance/*.txt 2>/dev/null; exit $$status

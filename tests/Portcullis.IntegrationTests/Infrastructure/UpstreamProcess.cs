@@ -21,7 +21,7 @@ internal sealed partial class UpstreamProcess : IAsyncDisposable
 
     /// <summary>The tickets sample over Streamable HTTP on a free loopback port.</summary>
     public static Task<UpstreamProcess> StartTicketsHttpAsync(CancellationToken cancellationToken) =>
-        StartAsync("dotnet", [Repo.TicketsDll, "--http", "--urls", "http://127.0.0.1:0"], [], line => ListeningOn().Match(line) is { Success: true } m ? m.Groups[1].Value + "/mcp" : null, cancellationToken);
+        StartAsync("dotnet", [Repo.TicketsDll, "--http", "--urls", "http://127.0.0.1:0"], cancellationToken);
 
     /// <summary><c>@modelcontextprotocol/server-everything</c> over Streamable HTTP (or SSE) on a free port.</summary>
     public static Task<UpstreamProcess> StartEverythingAsync(string transport, CancellationToken cancellationToken)
@@ -31,6 +31,10 @@ internal sealed partial class UpstreamProcess : IAsyncDisposable
         return StartAsync(Repo.Node, [Repo.EverythingServer, transport], new() { ["PORT"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) },
             line => line.Contains($"port {port}", StringComparison.Ordinal) ? $"http://127.0.0.1:{port}{path}" : null, cancellationToken);
     }
+
+    /// <summary>Starts a server built on our host, which prints "Listening on URL" once bound.</summary>
+    public static Task<UpstreamProcess> StartAsync(string fileName, string[] args, CancellationToken cancellationToken) =>
+        StartAsync(fileName, args, [], line => ListeningOn().Match(line) is { Success: true } m ? m.Groups[1].Value + "/mcp" : null, cancellationToken);
 
     private static async Task<UpstreamProcess> StartAsync(string fileName, string[] args, Dictionary<string, string> env, Func<string, string?> readyUrl, CancellationToken cancellationToken)
     {
