@@ -127,6 +127,22 @@ internal static class FixtureTools
             return $"Elicitation completed: action={result.Action}, content={JsonSerializer.Serialize(result.Content)}";
         });
 
+        // Not a conformance fixture: lets tests see cancellation arrive upstream (reported on stderr, which the gateway logs).
+        yield return Tool("slow_operation", "Waits until cancelled or 60 s pass", async (string tag, CancellationToken ct) =>
+        {
+            try
+            {
+                await Console.Error.WriteLineAsync($"slow_operation {tag} started");
+                await Task.Delay(TimeSpan.FromSeconds(60), ct);
+                return "finished";
+            }
+            catch (OperationCanceledException)
+            {
+                await Console.Error.WriteLineAsync($"slow_operation {tag} cancelled");
+                throw;
+            }
+        });
+
         var schemaTool = Tool("json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features", () => "JSON Schema 2020-12 tool executed successfully");
         schemaTool.ProtocolTool.InputSchema = JsonElement.Parse("""
             {

@@ -45,7 +45,7 @@ internal sealed class TestGateway : IAsyncDisposable
         var configPath = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(configPath, Compose(body, gatewaySettings), cancellationToken);
         var log = new CapturedLog();
-        var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Information));
+        var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
         await app.StartAsync(cancellationToken);
         var gateway = new TestGateway(app, directory, configPath);
         gateway.Log.Attach(log);

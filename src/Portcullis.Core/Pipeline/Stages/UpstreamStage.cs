@@ -1,16 +1,23 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using ModelContextProtocol;
+using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 using Portcullis.Upstreams;
 
 namespace Portcullis.Pipeline.Stages;
 
 /// <summary>
-/// Sends the call to its server with the server's timeout. A client that cancels or disconnects cancels the upstream
-/// request (the SDK sends <c>notifications/cancelled</c>). Nothing is retried: a failure is reported, never replayed.
+/// Sends the call to its server with the server's timeout. The request carries an id of the gateway's, so when the
+/// agent cancels, disconnects or the timeout passes, the gateway itself tells the server
+/// (<c>notifications/cancelled</c>): the SDK client only abandons the wait. Nothing is retried: a failure is
+/// reported, never replayed.
 /// </summary>
 public sealed class UpstreamStage : IGovernedCallStage
 {
+    private static long _nextId;
+
     /// <inheritdoc />
     public string Name => "upstream";
 
@@ -21,16 +28,15 @@ public sealed class UpstreamStage : IGovernedCallStage
         var timeout = upstream.Config.RequestTimeout;
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutCts.CancelAfter(timeout);
-        var session = call.Session;
         try
         {
             var client = await upstream.GetClientAsync(timeoutCts.Token).ConfigureAwait(false);
             using var tracking = upstream.TrackCall(call.Agent);
             call.Result = call.Kind switch
             {
-                CallKind.ToolCall => await CallToolAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
-                CallKind.ResourceRead => await client.ReadResourceAsync(new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
-                _ => await client.GetPromptAsync(new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
+                CallKind.ToolCall => await SendToolCallAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
+                CallKind.ResourceRead => await SendAsync<ReadResourceResult>(client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
+                _ => await SendAsync<GetPromptResult>(client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
             };
         }
         catch (UpstreamUnavailableException ex)
@@ -51,19 +57,62 @@ public sealed class UpstreamStage : IGovernedCallStage
         }
     }
 
-    private static async Task<CallToolResult> CallToolAsync(ModelContextProtocol.Client.McpClient client, GovernedCall call, CancellationToken cancellationToken)
+    private static async Task<CallToolResult> SendToolCallAsync(McpClient client, GovernedCall call, CancellationToken cancellationToken)
     {
         var request = (CallToolRequestParams)call.Params;
+        var meta = ForwardedMeta(request);
         if (request.ProgressToken is not { } progressToken)
         {
-            return await client.CallToolAsync(new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = ForwardedMeta(request) }, cancellationToken).ConfigureAwait(false);
+            return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
         }
 
         // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
         using var route = call.Upstream!.RouteProgress(call.Agent, progressToken);
-        var meta = ForwardedMeta(request) ?? [];
+        meta ??= [];
         meta["progressToken"] = route.Token;
-        return await client.CallToolAsync(new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+        return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<TResult> SendAsync<TResult>(McpClient client, string method, RequestParams parameters, CancellationToken cancellationToken)
+        where TResult : Result
+    {
+        var options = McpJsonUtilities.DefaultOptions;
+        var request = new JsonRpcRequest
+        {
+            Id = new RequestId("portcullis-" + Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture)),
+            Method = method,
+            Params = JsonSerializer.SerializeToNode(parameters, options.GetTypeInfo(parameters.GetType())),
+        };
+
+        JsonRpcResponse response;
+        try
+        {
+            response = await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            _ = NotifyCancelledAsync(client, request.Id);
+            throw;
+        }
+
+        return (TResult)(JsonSerializer.Deserialize(response.Result, options.GetTypeInfo(typeof(TResult)))
+            ?? throw new McpProtocolException($"The server answered {method} with an empty result.", McpErrorCode.InternalError));
+    }
+
+    private static async Task NotifyCancelledAsync(McpClient client, RequestId id)
+    {
+        try
+        {
+            await client.SendMessageAsync(new JsonRpcNotification
+            {
+                Method = NotificationMethods.CancelledNotification,
+                Params = JsonSerializer.SerializeToNode(new CancelledNotificationParams { RequestId = id, Reason = "The agent cancelled or disconnected, or the gateway's timeout passed." }, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CancelledNotificationParams))),
+            }).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection is already gone, and with it the request.
+        }
     }
 
     /// <summary>The agent's <c>_meta</c> minus its progress token, which belongs to the agent's session, not the upstream one.</summary>
