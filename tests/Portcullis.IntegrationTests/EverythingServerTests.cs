@@ -134,6 +134,32 @@ public abstract class EverythingServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Resource_updates_reach_only_the_sessions_that_subscribed()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var updated = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bystanderUpdates = 0;
+        McpClientOptions Listening(Action<string> onUpdate) => new()
+        {
+            ProtocolVersion = "2025-11-25",
+            Handlers = new McpClientHandlers
+            {
+                NotificationHandlers = [new(NotificationMethods.ResourceUpdatedNotification, (n, _) => { onUpdate(n.Params!["uri"]!.GetValue<string>()); return ValueTask.CompletedTask; })],
+            },
+        };
+        await using var bystander = await _gateway.ConnectAsync(options: Listening(_ => Interlocked.Increment(ref bystanderUpdates)), cancellationToken: ct);
+        await using var client = await _gateway.ConnectAsync(options: Listening(uri => updated.TrySetResult(uri)), cancellationToken: ct);
+        var uri = (await client.ListResourcesAsync(cancellationToken: ct))[0].Uri;
+
+        await client.SubscribeToResourceAsync(uri, cancellationToken: ct);
+        await client.CallToolAsync("everything__toggle-subscriber-updates", cancellationToken: ct);
+
+        Assert.Equal(uri, await updated.Task.WaitAsync(TimeSpan.FromSeconds(15), ct));
+        Assert.Equal(0, Volatile.Read(ref bystanderUpdates));
+        await client.UnsubscribeFromResourceAsync(uri, cancellationToken: ct);
+    }
+
+    [Fact]
     public async Task Prompts_are_namespaced_and_completions_route_to_their_server()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
 using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
@@ -16,9 +14,6 @@ namespace Portcullis.Sessions;
 /// </summary>
 public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub)
 {
-    /// <summary>Items per page of a list answer.</summary>
-    public const int PageSize = 200;
-
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
     {
@@ -35,7 +30,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
         Handlers = new McpServerHandlers
         {
-            ListToolsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListTools(session.View), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
+            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
             CallToolHandler = async (request, cancellationToken) =>
             {
                 var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false);
@@ -48,10 +43,10 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                     var r => throw ToException(r),
                 };
             },
-            ListPromptsHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListPrompts(session.View), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
+            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
             GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
-            ListResourcesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResources(session.View), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
-            ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(Page(catalog.ListResourceTemplates(session.View), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
+            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
+            ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResourceTemplates(session.View), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
             ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
             SubscribeToResourcesHandler = async (request, cancellationToken) =>
             {
@@ -153,29 +148,5 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
 
         var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
         return await client.CompleteAsync(new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Pages a list with an opaque cursor (the base64 of the next offset).</summary>
-    private static TResult Page<TItem, TResult>(List<TItem> items, string? cursor, Func<IList<TItem>, string?, TResult> create)
-    {
-        var offset = 0;
-        if (cursor is not null)
-        {
-            Span<byte> buffer = stackalloc byte[16];
-            if (Base64.DecodeFromUtf8(Encoding.ASCII.GetBytes(cursor), buffer, out _, out var written) != System.Buffers.OperationStatus.Done
-                || !int.TryParse(buffer[..written], out offset) || offset < 0 || offset > items.Count)
-            {
-                throw new McpProtocolException("Invalid cursor: pass back the nextCursor of the previous page unchanged.", McpErrorCode.InvalidParams);
-            }
-        }
-
-        if (offset == 0 && items.Count <= PageSize)
-        {
-            return create(items, null);
-        }
-
-        var end = Math.Min(items.Count, offset + PageSize);
-        var next = end < items.Count ? Convert.ToBase64String(Encoding.ASCII.GetBytes(end.ToString(System.Globalization.CultureInfo.InvariantCulture))) : null;
-        return create(items.GetRange(offset, end - offset), next);
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
 using Portcullis.Routing;
@@ -72,12 +71,22 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
         }
     }
 
-    /// <summary>Tells every session that its lists may have changed (after a configuration reload).</summary>
-    public async ValueTask NotifyAllListsChangedAsync(IReadOnlyCollection<string> serverIds, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a configuration reload: tells the sessions whose lists may have changed. Those are the aggregate and
+    /// single-server sessions over an added, changed or removed server, and every virtual session (its patterns
+    /// may have changed without any server changing).
+    /// </summary>
+    public async ValueTask NotifyAllListsChangedAsync(IReadOnlyCollection<string> changedServerIds, CancellationToken cancellationToken)
     {
         foreach (var session in _sessions.Values)
         {
-            if (session.IsAttached && (session.View is EndpointView.Virtual || serverIds.Any(id => _catalog?.Includes(session.View, id) == true || session.View is EndpointView.Aggregate)))
+            var affected = session.View switch
+            {
+                EndpointView.Virtual => true,
+                EndpointView.Server single => changedServerIds.Contains(single.ServerId),
+                _ => changedServerIds.Count > 0,
+            };
+            if (session.IsAttached && affected)
             {
                 await NotifyListsChangedAsync(session, cancellationToken).ConfigureAwait(false);
             }
@@ -110,13 +119,19 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
     private static string? ReadUri(JsonRpcNotification notification) =>
         notification.Params is System.Text.Json.Nodes.JsonObject obj ? obj["uri"]?.GetValue<string>() : null;
 
-    private static LoggingLevel ReadLevel(JsonRpcNotification notification)
-    {
-        var text = notification.Params is System.Text.Json.Nodes.JsonObject obj ? obj["level"]?.GetValue<string>() : null;
-        return text is not null && JsonSerializer.Deserialize<LoggingLevel?>($"\"{text}\"", ModelContextProtocol.McpJsonUtilities.DefaultOptions) is { } level
-            ? level
-            : LoggingLevel.Info;
-    }
+    /// <summary>The level of a log notification; an unreadable one counts as the most severe, so it is never filtered out.</summary>
+    private static LoggingLevel ReadLevel(JsonRpcNotification notification) =>
+        (notification.Params as System.Text.Json.Nodes.JsonObject)?["level"]?.GetValue<string>() switch
+        {
+            "debug" => LoggingLevel.Debug,
+            "info" => LoggingLevel.Info,
+            "notice" => LoggingLevel.Notice,
+            "warning" => LoggingLevel.Warning,
+            "error" => LoggingLevel.Error,
+            "critical" => LoggingLevel.Critical,
+            "alert" => LoggingLevel.Alert,
+            _ => LoggingLevel.Emergency,
+        };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not send {Method} to session {SessionId}: {Reason}")]
     private partial void LogSendFailed(string sessionId, string method, string reason);
