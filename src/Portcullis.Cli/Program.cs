@@ -4,5 +4,6 @@ using Portcullis.Cli.Commands;
 var root = new RootCommand("Portcullis: a governance gateway for the Model Context Protocol.")
 {
     ServeCommand.Create(),
+    TokenCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

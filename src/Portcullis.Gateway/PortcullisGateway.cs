@@ -11,7 +11,12 @@ using Microsoft.Extensions.Logging;
 using ModelContextProtocol;
 using ModelContextProtocol.Server;
 using Portcullis.Configuration;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.FrontDoor;
+using Portcullis.Gateway.Identity;
+using Portcullis.Identity;
 using Portcullis.Gateway.Hosting;
 using Portcullis.McpHttp;
 using Portcullis.Pipeline;
@@ -52,9 +57,19 @@ public static class PortcullisGateway
         {
             o.MaxRequestBodyBytes = config.Gateway.MaxRequestBodyBytes;
             o.SessionIdleTimeout = config.Gateway.SessionIdleTimeout;
+            o.SessionAbsoluteLifetime = config.Auth.SessionAbsoluteLifetime;
+            o.SessionOwner = context => Principal.From(context.User)?.SessionOwnerKey;
         });
-        services.AddSingleton(_ => new SqliteDatabase(ResolveStoragePath(config)));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => new SqliteDatabase(config.SqlitePath()));
         services.AddSingleton<IConfigHistoryStore, SqliteConfigHistoryStore>();
+        services.AddSingleton<IMemberTokenStore, SqliteMemberTokenStore>();
+        services.AddSingleton<MemberTokens>();
+        services.AddSingleton<BootstrapAdmin>();
+        services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton<OidcTokenValidator>();
+        services.AddAuthentication(PortcullisAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, PortcullisAuthenticationHandler>(PortcullisAuthenticationHandler.SchemeName, null);
         services.AddSingleton<SessionHub>();
         services.AddSingleton<UpstreamPool>(sp => new UpstreamPool(sp.GetRequiredService<SessionHub>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp =>
@@ -65,9 +80,11 @@ public static class PortcullisGateway
         });
 
         // The governed-call pipeline, in order. Identity, registry gate, policy, limits, approval and inspection join here.
+        // (Authentication itself runs at the front door, on every HTTP request, before any of these.)
         services.AddSingleton(sp => new GovernedCallPipeline(
         [
             new RouteStage(sp.GetRequiredService<EndpointCatalog>()),
+            new IdentityStage(),
             new UpstreamStage(),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
@@ -81,15 +98,22 @@ public static class PortcullisGateway
     public static WebApplication MapPortcullisGateway(this WebApplication app)
     {
         app.UseMiddleware<OriginGuardMiddleware>();
+        app.UseAuthentication();
         var sessions = app.Services.GetRequiredService<McpHttpSessions>();
         var hub = app.Services.GetRequiredService<SessionHub>();
         sessions.Closed += hub.Remove;
 
-        app.MapMcpHttp("", CreateSessionFactory(app.Services, _ => EndpointView.Aggregate.Instance));
+        app.MapMcpHttp("", CreateSessionFactory(app.Services, _ => EndpointView.Aggregate.Instance))
+            .AddEndpointFilter(McpAccess.RequirePrincipal);
         app.MapMcpHttp("/servers/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Server((string)c.GetRouteValue("id")!)))
+            .AddEndpointFilter(McpAccess.RequirePrincipal)
             .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Server((string)c.GetRouteValue("id")!)));
         app.MapMcpHttp("/v/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)))
+            .AddEndpointFilter(McpAccess.RequirePrincipal)
             .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)));
+        app.MapProtectedResourceMetadata();
+        var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin);
+        admin.MapTokenApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool) =>
@@ -100,6 +124,9 @@ public static class PortcullisGateway
         });
         return app;
     }
+
+    /// <summary>The admin token issued at first start on an empty store, once; null afterwards or when none was issued.</summary>
+    public static string? TakeBootstrapAdminToken(this WebApplication app) => app.Services.GetRequiredService<BootstrapAdmin>().TakeToken();
 
     /// <summary>The address the gateway listens on, once started (resolves port 0).</summary>
     public static string ListeningAddress(this WebApplication app) =>
@@ -112,7 +139,7 @@ public static class PortcullisGateway
         var loggerFactory = services.GetRequiredService<ILoggerFactory>();
         return (context, sessionId, transport) =>
         {
-            var session = new DownstreamSession(sessionId, viewOf(context));
+            var session = new DownstreamSession(sessionId, viewOf(context), Principal.From(context.User) ?? Principal.Anonymous);
             var server = McpServer.Create(transport, factory.CreateOptions(session), loggerFactory, services);
             session.Attach(server);
             hub.Add(session);
@@ -134,10 +161,4 @@ public static class PortcullisGateway
 
             return await next(invocation);
         };
-
-    private static string ResolveStoragePath(GatewayConfig config)
-    {
-        var baseDirectory = config.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
-        return Path.GetFullPath(Path.Combine(baseDirectory, config.Storage.Sqlite));
-    }
 }

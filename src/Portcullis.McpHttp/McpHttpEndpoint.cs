@@ -189,7 +189,7 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
         var id = NewSessionId();
         var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
         var server = factory(context, id, transport);
-        var session = new McpHttpSession(id, EndpointKey(context), transport, server);
+        var session = new McpHttpSession(id, EndpointKey(context), options.Value.SessionOwner(context), transport, server);
         session.Start(_ => Task.CompletedTask);
         try
         {
@@ -217,7 +217,7 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
     {
         var transport = transportFactory(sessionId);
         var server = factory(context, sessionId, transport);
-        var session = new McpHttpSession(sessionId, EndpointKey(context), transport, server);
+        var session = new McpHttpSession(sessionId, EndpointKey(context), options.Value.SessionOwner(context), transport, server);
         sessions.Add(session);
         return session;
     }
@@ -230,10 +230,17 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
             return null;
         }
 
-        if (!sessions.TryGet(sessionId, out var session) || session.EndpointKey != EndpointKey(context))
+        if (!sessions.TryGet(sessionId, out var session) || session.EndpointKey != EndpointKey(context) || session.Age > options.Value.SessionAbsoluteLifetime)
         {
             // -32001 is what the reference SDKs answer for an unknown session; 404 tells the client to initialize again.
             await WriteErrorAsync(context, StatusCodes.Status404NotFound, (McpErrorCode)(-32001), "Session not found: it expired, was closed, or belongs to another endpoint. Send initialize to start a new session.", requestId);
+            return null;
+        }
+
+        if (!string.Equals(session.Owner, options.Value.SessionOwner(context), StringComparison.Ordinal))
+        {
+            await WriteErrorAsync(context, StatusCodes.Status403Forbidden, McpErrorCode.InvalidRequest,
+                "Forbidden: this session was opened by another principal. A session id is not a credential; send initialize to open your own session.", requestId);
             return null;
         }
 
@@ -289,6 +296,14 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
             if (message is null)
             {
                 await WriteErrorAsync(context, StatusCodes.Status400BadRequest, (McpErrorCode)error!.Code, error.Message);
+                return null;
+            }
+
+            // Handlers see who sent this very request (the session's opener may have presented another token since).
+            if (context.User.Identity?.IsAuthenticated == true)
+            {
+                message.Context ??= new JsonRpcMessageContext();
+                message.Context.User = context.User;
             }
 
             return message;

@@ -8,4 +8,13 @@ public sealed class McpHttpOptions
 
     /// <summary>A session without requests for this long is closed.</summary>
     public TimeSpan SessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>A session older than this is closed, however active.</summary>
+    public TimeSpan SessionAbsoluteLifetime { get; set; } = TimeSpan.FromHours(12);
+
+    /// <summary>
+    /// Names who owns the session a request opens (null when unauthenticated). A session id is not a credential:
+    /// a request presenting another owner's session id is refused with 403.
+    /// </summary>
+    public Func<Microsoft.AspNetCore.Http.HttpContext, string?> SessionOwner { get; set; } = _ => null;
 }

@@ -5,8 +5,9 @@ using ModelContextProtocol.Server;
 namespace Portcullis.McpHttp;
 
 /// <summary>One live MCP session over HTTP: its transport, its server and the task running it.</summary>
-internal sealed class McpHttpSession(string id, string endpointKey, ITransport transport, McpServer server) : IAsyncDisposable
+internal sealed class McpHttpSession(string id, string endpointKey, string? owner, ITransport transport, McpServer server) : IAsyncDisposable
 {
+    private readonly long _createdAt = Stopwatch.GetTimestamp();
     private readonly CancellationTokenSource _closing = new();
     private long _lastActivity = Stopwatch.GetTimestamp();
     private int _activeRequests;
@@ -16,6 +17,11 @@ internal sealed class McpHttpSession(string id, string endpointKey, ITransport t
 
     /// <summary>Base path of the endpoint that created the session; a session is only valid there.</summary>
     public string EndpointKey { get; } = endpointKey;
+
+    /// <summary>Who opened the session; only the same owner may use it.</summary>
+    public string? Owner { get; } = owner;
+
+    public TimeSpan Age => Stopwatch.GetElapsedTime(_createdAt);
 
     public ITransport Transport { get; } = transport;
 

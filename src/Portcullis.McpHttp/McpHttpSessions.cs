@@ -55,16 +55,16 @@ public sealed partial class McpHttpSessions(IOptions<McpHttpOptions> options, IL
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(options.Value.SessionIdleTimeout.TotalSeconds / 4, 1, 30)));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(Math.Min(options.Value.SessionIdleTimeout.TotalSeconds, options.Value.SessionAbsoluteLifetime.TotalSeconds) / 4, 1, 30)));
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 foreach (var session in _sessions.Values)
                 {
-                    if (session.Idle > options.Value.SessionIdleTimeout)
+                    if (session.Idle > options.Value.SessionIdleTimeout || session.Age > options.Value.SessionAbsoluteLifetime)
                     {
-                        LogIdleClosed(session.Id);
+                        LogExpired(session.Id);
                         await EndAsync(session).ConfigureAwait(false);
                     }
                 }
@@ -82,6 +82,6 @@ public sealed partial class McpHttpSessions(IOptions<McpHttpOptions> options, IL
         await Task.WhenAll(_sessions.Values.Select(s => EndAsync(s))).ConfigureAwait(false);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Closed MCP session {SessionId} after it was idle past the timeout")]
-    private partial void LogIdleClosed(string sessionId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed MCP session {SessionId}: idle timeout or absolute lifetime passed")]
+    private partial void LogExpired(string sessionId);
 }

@@ -20,6 +20,22 @@ public sealed class SqliteDatabase
             detail    TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE member_tokens (
+            id          TEXT PRIMARY KEY,
+            member      TEXT NOT NULL,
+            kind        TEXT NOT NULL,
+            roles       TEXT NOT NULL,
+            servers     TEXT,
+            agent       TEXT,
+            tenant      TEXT,
+            secret_hash BLOB NOT NULL,
+            created_at  TEXT NOT NULL,
+            expires_at  TEXT NOT NULL,
+            revoked_at  TEXT,
+            created_by  TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

@@ -146,10 +146,35 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
-    public void Listening_beyond_loopback_is_refused_without_authentication()
+    public void Listening_beyond_loopback_is_refused_when_anonymous_use_is_allowed()
     {
-        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("gateway:\n  listen: http://0.0.0.0:8080\n"));
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("gateway:\n  listen: http://0.0.0.0:8080\nauth:\n  allowAnonymous: true\n"));
         Assert.Contains(ex.Errors, e => e.Key == "gateway.listen" && e.Line == 2 && e.Message.Contains("loopback"));
+
+        // With authentication required (the default) any address may be bound.
+        Assert.Equal("http://0.0.0.0:8080", ConfigLoader.Parse("gateway:\n  listen: http://0.0.0.0:8080\n").Gateway.Listen);
+    }
+
+    [Fact]
+    public void Auth_settings_map_and_plain_http_issuers_are_loopback_only()
+    {
+        var config = ConfigLoader.Parse("""
+            gateway:
+              publicUrl: https://mcp.example.com
+            auth:
+              scopes: [mcp:tools]
+              issuers:
+                - issuer: https://login.example.com/tenant
+                  rolesClaim: groups
+                  agentClaim: client_id
+            """);
+        Assert.Equal(new Uri("https://mcp.example.com/mcp"), config.CanonicalResource);
+        Assert.Equal("groups", config.Auth.Issuers[0].RolesClaim);
+        Assert.Equal(["mcp:tools"], config.Auth.Scopes);
+
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("auth:\n  issuers:\n    - issuer: http://idp.example.com\n"));
+        Assert.Contains(ex.Errors, e => e.Key == "auth.issuers[0].issuer" && e.Message.Contains("https"));
+        Assert.Equal(new Uri("http://127.0.0.1:9999/"), ConfigLoader.Parse("auth:\n  issuers:\n    - issuer: http://127.0.0.1:9999/\n").Auth.Issuers[0].Issuer);
     }
 
     [Fact]

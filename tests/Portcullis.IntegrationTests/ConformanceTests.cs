@@ -17,7 +17,10 @@ public sealed partial class ConformanceTests
         var ct = TestContext.Current.CancellationToken;
         var cli = Repo.Peer(suite, "dist/index.js");
         await using var fixture = await UpstreamProcess.StartAsync("dotnet", [Repo.ConformanceFixtureDll, "--http", "--urls", "http://127.0.0.1:0"], ct);
+        // The suite's client sends no credentials, so this gateway runs in the loopback-only anonymous development mode.
         await using var gateway = await TestGateway.StartAsync($"""
+            auth:
+              allowAnonymous: true
             servers:
               - id: fixture
                 command: dotnet

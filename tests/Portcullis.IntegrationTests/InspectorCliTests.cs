@@ -13,11 +13,11 @@ public sealed class InspectorCliTests
         var ct = TestContext.Current.CancellationToken;
         await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
 
-        var (listExit, list) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--method", "tools/list"], TimeSpan.FromSeconds(90), ct);
+        var (listExit, list) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--header", "Authorization: Bearer " + gateway.Token, "--method", "tools/list"], TimeSpan.FromSeconds(90), ct);
         Assert.True(listExit == 0, list);
         Assert.Contains("\"tickets__create_ticket\"", list);
 
-        var (callExit, call) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--method", "tools/call", "--tool-name", "tickets__get_ticket", "--tool-arg", "id=2"], TimeSpan.FromSeconds(90), ct);
+        var (callExit, call) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--header", "Authorization: Bearer " + gateway.Token, "--method", "tools/call", "--tool-name", "tickets__get_ticket", "--tool-arg", "id=2"], TimeSpan.FromSeconds(90), ct);
         Assert.True(callExit == 0, call);
         Assert.Contains("VPN drops every hour", call);
     }
@@ -28,7 +28,7 @@ public sealed class InspectorCliTests
         var ct = TestContext.Current.CancellationToken;
         await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
 
-        var (exit, output) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--method", "tools/call", "--tool-name", "tickets__format_disk"], TimeSpan.FromSeconds(90), ct);
+        var (exit, output) = await NodeTool.RunAsync(Inspector, ["--cli", gateway.Url + "/mcp", "--transport", "http", "--header", "Authorization: Bearer " + gateway.Token, "--method", "tools/call", "--tool-name", "tickets__format_disk"], TimeSpan.FromSeconds(90), ct);
         Assert.NotEqual(0, exit);
         Assert.Contains("tickets__format_disk", output);
     }

@@ -41,6 +41,20 @@ internal static class ServeCommand
                 Press Ctrl+C to stop.
 
                 """);
+            if (app.TakeBootstrapAdminToken() is { } bootstrap)
+            {
+                // Printed once, to the terminal only (never to the log): the store had no admin token.
+                Console.WriteLine($"""
+                    First start on an empty store: an admin token was issued. It is shown only now.
+
+                      {bootstrap}
+
+                    Use it for the admin CLI (export PORTCULLIS_URL={address} PORTCULLIS_TOKEN=<token>)
+                    and to issue member tokens for agents:  portcullis token issue --member alice --roles support --ttl 8h
+
+                    """);
+            }
+
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;
         });

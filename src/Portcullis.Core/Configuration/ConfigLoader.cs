@@ -88,11 +88,12 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
                     "gateway" => config with { Gateway = ReadFrontDoor(value) },
+                    "auth" => config with { Auth = ReadAuth(value) },
                     "storage" => config with { Storage = ReadStorage(value) },
                     "servers" => config with { Servers = ReadList(value, "servers", ReadServer) },
                     _ => config with { VirtualServers = ReadList(value, "virtualServers", ReadVirtualServer) },
@@ -105,12 +106,13 @@ public static class ConfigLoader
         private FrontDoorConfig ReadFrontDoor(YamlNode node)
         {
             var result = new FrontDoorConfig();
-            foreach (var (key, value) in Entries(node, "gateway", "listen", "maxRequestBodyBytes", "allowedOrigins", "allowedHosts", "sessionIdleTimeout"))
+            foreach (var (key, value) in Entries(node, "gateway", "listen", "publicUrl", "maxRequestBodyBytes", "allowedOrigins", "allowedHosts", "sessionIdleTimeout"))
             {
                 var path = "gateway." + key;
                 result = key switch
                 {
                     "listen" => result with { Listen = ReadAbsoluteUri(value, path)?.ToString().TrimEnd('/') ?? result.Listen },
+                    "publicUrl" => result with { PublicUrl = ReadAbsoluteUri(value, path) },
                     "maxRequestBodyBytes" => result with { MaxRequestBodyBytes = ReadLong(value, path, min: 1024) ?? result.MaxRequestBodyBytes },
                     "allowedOrigins" => result with { AllowedOrigins = ReadStrings(value, path) },
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
@@ -119,6 +121,73 @@ public static class ConfigLoader
             }
 
             return result;
+        }
+
+        private AuthConfig ReadAuth(YamlNode node)
+        {
+            var result = new AuthConfig();
+            foreach (var (key, value) in Entries(node, "auth", "resource", "issuers", "scopes", "allowAnonymous", "sessionAbsoluteLifetime"))
+            {
+                var path = "auth." + key;
+                result = key switch
+                {
+                    "resource" => result with { Resource = ReadAbsoluteUri(value, path) },
+                    "issuers" => result with { Issuers = ReadList(value, path, ReadIssuer) },
+                    "scopes" => result with { Scopes = ReadStrings(value, path) },
+                    "allowAnonymous" => result with { AllowAnonymous = ReadBool(value, path) },
+                    _ => result with { SessionAbsoluteLifetime = ReadDuration(value, path) ?? result.SessionAbsoluteLifetime },
+                };
+            }
+
+            return result;
+        }
+
+        private IssuerConfig ReadIssuer(YamlNode node, string path)
+        {
+            var result = new IssuerConfig { Issuer = new Uri("about:blank") };
+            var hasIssuer = false;
+            foreach (var (key, value) in Entries(node, path, "issuer", "jwksUri", "subjectClaim", "rolesClaim", "agentClaim", "tenantClaim"))
+            {
+                var keyPath = path + "." + key;
+                switch (key)
+                {
+                    case "issuer":
+                        hasIssuer = true;
+                        result = result with { Issuer = ReadAbsoluteUri(value, keyPath) ?? result.Issuer };
+                        break;
+                    case "jwksUri":
+                        result = result with { JwksUri = ReadAbsoluteUri(value, keyPath) };
+                        break;
+                    default:
+                        var claim = ReadString(value, keyPath) ?? "";
+                        result = key switch
+                        {
+                            "subjectClaim" => result with { SubjectClaim = claim },
+                            "rolesClaim" => result with { RolesClaim = claim },
+                            "agentClaim" => result with { AgentClaim = claim },
+                            _ => result with { TenantClaim = claim },
+                        };
+                        break;
+                }
+            }
+
+            if (!hasIssuer)
+            {
+                Error(path, node, "every issuer needs an issuer URL");
+            }
+
+            return result;
+        }
+
+        private bool ReadBool(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode { Value: "true" or "false" } scalar)
+            {
+                return scalar.Value == "true";
+            }
+
+            Error(path, node, "expected true or false");
+            return false;
         }
 
         private StorageConfig ReadStorage(YamlNode node)

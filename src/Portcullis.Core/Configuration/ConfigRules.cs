@@ -11,5 +11,6 @@ internal static class ConfigRules
         new ServerIdRule(),
         new ServerTransportRule(),
         new VirtualServerRule(),
+        new IssuerRule(),
     ];
 }

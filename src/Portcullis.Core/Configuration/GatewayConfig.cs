@@ -6,6 +6,9 @@ public sealed record GatewayConfig
     /// <summary>How the front door listens and what it accepts.</summary>
     public FrontDoorConfig Gateway { get; init; } = new();
 
+    /// <summary>Who may use the gateway.</summary>
+    public AuthConfig Auth { get; init; } = new();
+
     /// <summary>Where durable state lives.</summary>
     public StorageConfig Storage { get; init; } = new();
 
@@ -20,6 +23,16 @@ public sealed record GatewayConfig
 
     /// <summary>The file the snapshot was read from, if any.</summary>
     public string? SourcePath { get; init; }
+
+    /// <summary>The canonical resource URI (RFC 8707) tokens must be issued for.</summary>
+    public Uri CanonicalResource => Auth.Resource ?? new Uri(Gateway.PublicBaseUrl + "/mcp");
+
+    /// <summary>Full path of the SQLite store: <see cref="StorageConfig.Sqlite"/> anchored at the configuration file's folder.</summary>
+    public string SqlitePath()
+    {
+        var baseDirectory = SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+        return Path.GetFullPath(Path.Combine(baseDirectory, Storage.Sqlite));
+    }
 
     /// <summary>Looks a server up by id.</summary>
     public ServerConfig? FindServer(string id)

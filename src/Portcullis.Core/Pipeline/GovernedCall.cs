@@ -16,6 +16,9 @@ public sealed class GovernedCall
     /// <summary>The request parameters as received.</summary>
     public required RequestParams Params { get; init; }
 
+    /// <summary>Who is making the call (as authenticated on this very request).</summary>
+    public required Identity.Principal Principal { get; init; }
+
     /// <summary>The agent session making the call.</summary>
     public required DownstreamSession Session { get; init; }
 

@@ -6,6 +6,9 @@ public enum RejectionReason
     /// <summary>No such tool, prompt or resource on this endpoint.</summary>
     UnknownTarget,
 
+    /// <summary>The principal may not do this.</summary>
+    Forbidden,
+
     /// <summary>The upstream server is down, crashed or closed the connection.</summary>
     Unavailable,
 

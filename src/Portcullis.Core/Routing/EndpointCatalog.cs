@@ -20,6 +20,10 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
         _ => true,
     };
 
+    /// <summary>The connectors behind an endpoint that <paramref name="principal"/> may reach.</summary>
+    public IEnumerable<UpstreamConnector> Servers(EndpointView view, Identity.Principal principal) =>
+        Servers(view).Where(c => principal.MayReach(c.Id));
+
     /// <summary>The connectors behind an endpoint.</summary>
     public IEnumerable<UpstreamConnector> Servers(EndpointView view)
     {
@@ -102,10 +106,10 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     }
 
     /// <summary>The tools the endpoint shows, renamed for it.</summary>
-    public List<Tool> ListTools(EndpointView view)
+    public List<Tool> ListTools(EndpointView view, Identity.Principal principal)
     {
         var tools = new List<Tool>();
-        foreach (var connector in Servers(view))
+        foreach (var connector in Servers(view, principal))
         {
             foreach (var tool in connector.Catalog.Tools)
             {
@@ -120,7 +124,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     }
 
     /// <summary>The prompts the endpoint shows, renamed for it. Virtual endpoints curate tools only.</summary>
-    public List<Prompt> ListPrompts(EndpointView view)
+    public List<Prompt> ListPrompts(EndpointView view, Identity.Principal principal)
     {
         var prompts = new List<Prompt>();
         if (view is EndpointView.Virtual)
@@ -128,7 +132,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
             return prompts;
         }
 
-        foreach (var connector in Servers(view))
+        foreach (var connector in Servers(view, principal))
         {
             foreach (var prompt in connector.Catalog.Prompts)
             {
@@ -151,7 +155,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     /// Resources keep their URIs (agents and servers both depend on them), so an aggregate endpoint shows each URI
     /// once: the first server listing it owns it.
     /// </summary>
-    public List<Resource> ListResources(EndpointView view)
+    public List<Resource> ListResources(EndpointView view, Identity.Principal principal)
     {
         var resources = new List<Resource>();
         if (view is EndpointView.Virtual)
@@ -160,7 +164,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var connector in Servers(view))
+        foreach (var connector in Servers(view, principal))
         {
             foreach (var resource in connector.Catalog.Resources)
             {
@@ -175,8 +179,8 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     }
 
     /// <summary>Resource templates of the endpoint's servers.</summary>
-    public List<ResourceTemplate> ListResourceTemplates(EndpointView view) =>
-        view is EndpointView.Virtual ? [] : Servers(view).SelectMany(c => c.Catalog.ResourceTemplates).ToList();
+    public List<ResourceTemplate> ListResourceTemplates(EndpointView view, Identity.Principal principal) =>
+        view is EndpointView.Virtual ? [] : Servers(view, principal).SelectMany(c => c.Catalog.ResourceTemplates).ToList();
 
     /// <summary>Finds the server that answers a resource URI: by listed resource, then by template, then the only server offering resources.</summary>
     public UpstreamConnector? ResolveResource(EndpointView view, string uri)

@@ -30,10 +30,10 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
         Handlers = new McpServerHandlers
         {
-            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
+            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
             CallToolHandler = async (request, cancellationToken) =>
             {
-                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false);
+                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false);
                 return call.Rejection switch
                 {
                     null => (CallToolResult)call.Result!,
@@ -43,11 +43,11 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                     var r => throw ToException(r),
                 };
             },
-            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
-            GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
-            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
-            ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResourceTemplates(session.View), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
-            ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, cancellationToken).ConfigureAwait(false),
+            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
+            GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
+            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
+            ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResourceTemplates(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
+            ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
             SubscribeToResourcesHandler = async (request, cancellationToken) =>
             {
                 var uri = request.Params!.Uri;
@@ -76,7 +76,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                 session.LogLevel = request.Params!.Level;
                 // Upstream connections are shared, so each is set to the most verbose level any of its sessions
                 // asked for; each session is then sent only what it asked for.
-                foreach (var upstream in catalog.Servers(session.View).Where(u => u.State == UpstreamState.Ready && u.Capabilities?.Logging is not null))
+                foreach (var upstream in catalog.Servers(session.View, session.Opener).Where(u => u.State == UpstreamState.Ready && u.Capabilities?.Logging is not null))
                 {
                     var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
                     await client.SetLoggingLevelAsync(hub.MostVerboseLevel(upstream.Id) ?? request.Params.Level, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -87,29 +87,35 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
     };
 
-    private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, CancellationToken cancellationToken)
+    /// <summary>The principal of this very request; the session's opener when the transport carries none (stdio).</summary>
+    private static Identity.Principal PrincipalOf(MessageContext request, DownstreamSession session) =>
+        Identity.Principal.From(request.User) ?? session.Opener;
+
+    private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)
     {
-        var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session, Agent = agent };
+        var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session, Agent = agent, Principal = principal };
         await pipeline.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
         return call;
     }
 
-    private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, CancellationToken cancellationToken)
+    private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)
     {
-        var call = await RunAsync(kind, target, parameters, session, agent, cancellationToken).ConfigureAwait(false);
+        var call = await RunAsync(kind, target, parameters, session, agent, principal, cancellationToken).ConfigureAwait(false);
         return call.Rejection is { } rejection ? throw ToException(rejection) : call.Result!;
     }
 
     private static McpProtocolException ToException(CallRejection rejection) => rejection.Reason switch
     {
         RejectionReason.UnknownTarget => new McpProtocolException(rejection.Message, McpErrorCode.InvalidParams),
+        RejectionReason.Forbidden => new McpProtocolException(rejection.Message, McpErrorCode.InvalidRequest),
         RejectionReason.UpstreamError => new McpProtocolException(rejection.Message, (McpErrorCode)rejection.ErrorCode),
         _ => new McpProtocolException(rejection.Message, McpErrorCode.InternalError),
     };
 
     private UpstreamConnector ResourceOwner(DownstreamSession session, string uri) =>
-        catalog.ResolveResource(session.View, uri)
-        ?? throw new McpProtocolException($"No server behind {session.View.Path} offers the resource '{uri}'.", McpErrorCode.ResourceNotFound);
+        catalog.ResolveResource(session.View, uri) is { } owner && session.Opener.MayReach(owner.Id)
+            ? owner
+            : throw new McpProtocolException($"No server behind {session.View.Path} offers the resource '{uri}'.", McpErrorCode.ResourceNotFound);
 
     private static async ValueTask<ModelContextProtocol.Client.McpClient> ClientOf(UpstreamConnector upstream, CancellationToken cancellationToken)
     {
@@ -130,7 +136,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         switch (request.Ref)
         {
             case PromptReference prompt:
-                if (!catalog.TryResolveName(session.View, prompt.Name, out var connector, out var upstreamName))
+                if (!catalog.TryResolveName(session.View, prompt.Name, out var connector, out var upstreamName) || !session.Opener.MayReach(connector!.Id))
                 {
                     throw new McpProtocolException($"Unknown prompt '{prompt.Name}' on {session.View.Path}.", McpErrorCode.InvalidParams);
                 }

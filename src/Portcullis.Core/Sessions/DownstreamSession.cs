@@ -6,7 +6,7 @@ using Portcullis.Routing;
 namespace Portcullis.Sessions;
 
 /// <summary>One agent's MCP session with the gateway, on one endpoint.</summary>
-public sealed class DownstreamSession(string id, EndpointView view)
+public sealed class DownstreamSession(string id, EndpointView view, Identity.Principal opener)
 {
     private McpServer? _server;
 
@@ -15,6 +15,9 @@ public sealed class DownstreamSession(string id, EndpointView view)
 
     /// <summary>The endpoint the session was opened on.</summary>
     public EndpointView View { get; } = view;
+
+    /// <summary>Who opened the session; each request still carries its own, re-authenticated principal.</summary>
+    public Identity.Principal Opener { get; } = opener;
 
     /// <summary>The SDK server that speaks MCP with the agent.</summary>
     public McpServer Server => _server ?? throw new InvalidOperationException("The session has no server yet.");

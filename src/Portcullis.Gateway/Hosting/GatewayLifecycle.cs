@@ -6,12 +6,13 @@ using Portcullis.Upstreams;
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>Connects the configured upstreams at start (without waiting for them: a dead server must not hold the gateway down) and stops them at shutdown.</summary>
-internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history) : IHostedService
+internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var current = config.Current;
         await history.RecordAsync(new ConfigHistoryEntry(current.Version, current.SourcePath ?? "(inline)", DateTimeOffset.UtcNow, true, $"started with {current.Servers.Count} servers"), cancellationToken);
+        await bootstrap.EnsureAsync(cancellationToken);
         await pool.ApplyAsync(current, cancellationToken);
     }
 

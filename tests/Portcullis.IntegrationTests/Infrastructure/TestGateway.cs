@@ -5,6 +5,7 @@ using ModelContextProtocol.Client;
 using Portcullis.Configuration;
 using Portcullis.Gateway;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Identity;
 using Portcullis.Upstreams;
 
 namespace Portcullis.IntegrationTests.Infrastructure;
@@ -14,14 +15,19 @@ internal sealed class TestGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestGateway(WebApplication app, string directory, string configPath)
+    private TestGateway(WebApplication app, string directory, string configPath, string token)
     {
         _app = app;
         Directory = directory;
         ConfigPath = configPath;
+        Token = token;
         Url = app.ListeningAddress();
         Http = new HttpClient { BaseAddress = new Uri(Url), Timeout = TimeSpan.FromSeconds(30) };
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     }
+
+    /// <summary>A member token (roles: admin) that <see cref="Http"/> and <see cref="ConnectAsync"/> send.</summary>
+    public string Token { get; }
 
     public string Url { get; }
 
@@ -47,7 +53,8 @@ internal sealed class TestGateway : IAsyncDisposable
         var log = new CapturedLog();
         var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
         await app.StartAsync(cancellationToken);
-        var gateway = new TestGateway(app, directory, configPath);
+        var (token, _) = await app.Services.GetRequiredService<MemberTokens>().IssueAsync(new MemberTokenRequest { Member = "tester", Roles = ["admin"] }, "test", cancellationToken);
+        var gateway = new TestGateway(app, directory, configPath, token);
         gateway.Log.Attach(log);
         if (waitForServers)
         {
@@ -96,12 +103,21 @@ internal sealed class TestGateway : IAsyncDisposable
         }
     }
 
-    /// <summary>Connects the SDK client to an endpoint of the gateway.</summary>
-    public Task<McpClient> ConnectAsync(string path = "/mcp", McpClientOptions? options = null, HttpTransportMode mode = HttpTransportMode.StreamableHttp, CancellationToken cancellationToken = default) =>
+    /// <summary>Connects the SDK client to an endpoint of the gateway, with <see cref="Token"/> unless another is given.</summary>
+    public Task<McpClient> ConnectAsync(string path = "/mcp", McpClientOptions? options = null, HttpTransportMode mode = HttpTransportMode.StreamableHttp, CancellationToken cancellationToken = default, string? token = null) =>
         McpClient.CreateAsync(
-            new HttpClientTransport(new HttpClientTransportOptions { Endpoint = new Uri(Url + path), TransportMode = mode }),
+            new HttpClientTransport(new HttpClientTransportOptions
+            {
+                Endpoint = new Uri(Url + path),
+                TransportMode = mode,
+                AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + (token ?? Token) },
+            }),
             options ?? new McpClientOptions { ProtocolVersion = "2025-11-25" },
             cancellationToken: cancellationToken);
+
+    /// <summary>Issues a member token through the gateway's own token service.</summary>
+    public async Task<(string Token, MemberToken Record)> IssueTokenAsync(MemberTokenRequest request, CancellationToken cancellationToken) =>
+        await _app.Services.GetRequiredService<MemberTokens>().IssueAsync(request, "test", cancellationToken);
 
     public async ValueTask DisposeAsync()
     {

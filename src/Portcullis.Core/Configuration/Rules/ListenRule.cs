@@ -4,8 +4,8 @@ using YamlDotNet.Core;
 namespace Portcullis.Configuration.Rules;
 
 /// <summary>
-/// Secure by default: without authentication configured the gateway may only listen on loopback, so nothing on the
-/// network can reach upstream tools anonymously.
+/// Secure by default: a gateway that lets anonymous requests through may only listen on loopback, so nothing on the
+/// network can reach upstream tools without an identity.
 /// </summary>
 internal sealed class ListenRule : IConfigRule
 {
@@ -17,9 +17,9 @@ internal sealed class ListenRule : IConfigRule
         }
 
         var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
-        if (!loopback)
+        if (!loopback && config.Auth.AllowAnonymous)
         {
-            errors.Add(lines, "gateway.listen", $"'{config.Gateway.Listen}' is not a loopback address; without authentication configured the gateway only binds loopback (127.0.0.1, [::1], localhost)");
+            errors.Add(lines, "gateway.listen", $"'{config.Gateway.Listen}' is not a loopback address; with auth.allowAnonymous the gateway only binds loopback (127.0.0.1, [::1], localhost)");
         }
     }
 }

@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Portcullis.Identity;
+
+namespace Portcullis.Storage.Sqlite;
+
+/// <summary>Member tokens in SQLite. Lists (roles, servers) are stored as JSON arrays.</summary>
+public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTokenStore
+{
+    private const string Columns = "id, member, kind, roles, servers, agent, tenant, secret_hash, created_at, expires_at, revoked_at, created_by";
+
+    /// <inheritdoc />
+    public async Task AddAsync(MemberToken token, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"INSERT INTO member_tokens ({Columns}) VALUES ($id, $member, $kind, $roles, $servers, $agent, $tenant, $hash, $created, $expires, NULL, $by)";
+        command.Parameters.AddWithValue("$id", token.Id);
+        command.Parameters.AddWithValue("$member", token.Member);
+        command.Parameters.AddWithValue("$kind", token.Kind.ToString());
+        command.Parameters.AddWithValue("$roles", JsonSerializer.Serialize(token.Roles));
+        command.Parameters.AddWithValue("$servers", token.Servers is null ? DBNull.Value : JsonSerializer.Serialize(token.Servers));
+        command.Parameters.AddWithValue("$agent", (object?)token.Agent ?? DBNull.Value);
+        command.Parameters.AddWithValue("$tenant", (object?)token.Tenant ?? DBNull.Value);
+        command.Parameters.AddWithValue("$hash", token.SecretHash);
+        command.Parameters.AddWithValue("$created", Format(token.CreatedAt));
+        command.Parameters.AddWithValue("$expires", Format(token.ExpiresAt));
+        command.Parameters.AddWithValue("$by", token.CreatedBy);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM member_tokens WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<MemberToken>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM member_tokens ORDER BY created_at DESC";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var tokens = new List<MemberToken>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tokens.Add(Read(reader));
+        }
+
+        return tokens;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RevokeAsync(string id, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE member_tokens SET revoked_at = COALESCE(revoked_at, $at) WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$at", Format(at));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> AnyActiveWithRoleAsync(string role, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM member_tokens, json_each(member_tokens.roles) WHERE json_each.value = $role AND revoked_at IS NULL AND expires_at > $now LIMIT 1";
+        command.Parameters.AddWithValue("$role", role);
+        command.Parameters.AddWithValue("$now", Format(now));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
+    }
+
+    private static MemberToken Read(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetString(0),
+        Member = reader.GetString(1),
+        Kind = Enum.Parse<SubjectKind>(reader.GetString(2)),
+        Roles = JsonSerializer.Deserialize<string[]>(reader.GetString(3)) ?? [],
+        Servers = reader.IsDBNull(4) ? null : JsonSerializer.Deserialize<string[]>(reader.GetString(4)),
+        Agent = reader.IsDBNull(5) ? null : reader.GetString(5),
+        Tenant = reader.IsDBNull(6) ? null : reader.GetString(6),
+        SecretHash = (byte[])reader.GetValue(7),
+        CreatedAt = Parse(reader.GetString(8)),
+        ExpiresAt = Parse(reader.GetString(9)),
+        RevokedAt = reader.IsDBNull(10) ? null : Parse(reader.GetString(10)),
+        CreatedBy = reader.GetString(11),
+    };
+
+    // Fixed-width UTC ISO 8601 sorts and compares correctly as text.
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+}
