@@ -156,7 +156,7 @@ public static class PortcullisGateway
             {
                 await McpHttpEndpoint.WriteErrorAsync(context, StatusCodes.Status404NotFound, McpErrorCode.InvalidRequest,
                     $"No MCP endpoint at {view.Path}: no such {(view is EndpointView.Server ? "server" : "virtual server")} in the gateway's configuration.");
-                return null;
+                return Results.Empty;
             }
 
             return await next(invocation);

@@ -168,7 +168,7 @@ public sealed class ConfigLoaderTests
                   rolesClaim: groups
                   agentClaim: client_id
             """);
-        Assert.Equal(new Uri("https://mcp.example.com/mcp"), config.CanonicalResource);
+        Assert.Equal(new Uri("https://mcp.example.com"), config.Gateway.PublicUrl);
         Assert.Equal("groups", config.Auth.Issuers[0].RolesClaim);
         Assert.Equal(["mcp:tools"], config.Auth.Scopes);
 

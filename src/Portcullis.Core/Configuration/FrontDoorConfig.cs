@@ -9,11 +9,11 @@ public sealed record FrontDoorConfig
     /// <summary>URL Kestrel binds. Loopback by default; a non-loopback bind needs authentication (a later issue) and is refused until then.</summary>
     public string Listen { get; init; } = "http://127.0.0.1:8080";
 
-    /// <summary>The URL agents use to reach the gateway (behind a proxy it differs from <see cref="Listen"/>); names the resource in metadata and challenges.</summary>
+    /// <summary>
+    /// The URL agents use to reach the gateway; names the resource in metadata, challenges and token audiences.
+    /// When unset, the scheme and (allowed) Host of each request are used.
+    /// </summary>
     public Uri? PublicUrl { get; init; }
-
-    /// <summary>The public base URL without a trailing slash.</summary>
-    public string PublicBaseUrl => (PublicUrl?.ToString() ?? Listen).TrimEnd('/');
 
     /// <summary>Largest accepted request body; larger ones get 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = DefaultMaxRequestBodyBytes;

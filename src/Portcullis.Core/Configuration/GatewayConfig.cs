@@ -24,9 +24,6 @@ public sealed record GatewayConfig
     /// <summary>The file the snapshot was read from, if any.</summary>
     public string? SourcePath { get; init; }
 
-    /// <summary>The canonical resource URI (RFC 8707) tokens must be issued for.</summary>
-    public Uri CanonicalResource => Auth.Resource ?? new Uri(Gateway.PublicBaseUrl + "/mcp");
-
     /// <summary>Full path of the SQLite store: <see cref="StorageConfig.Sqlite"/> anchored at the configuration file's folder.</summary>
     public string SqlitePath()
     {

@@ -20,7 +20,14 @@ internal static class EndpointResource
         return path[..path.LastIndexOf('/')] + "/mcp";
     }
 
-    public static Uri ResourceFor(HttpContext context, GatewayConfig config) => new(config.Gateway.PublicBaseUrl + EndpointPath(context));
+    /// <summary>The configured public URL, or the scheme and Host the request used (the Host was checked by the origin guard).</summary>
+    public static string BaseUrl(HttpContext context, GatewayConfig config) =>
+        (config.Gateway.PublicUrl?.ToString() ?? $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}").TrimEnd('/');
 
-    public static string MetadataUrlFor(HttpContext context, GatewayConfig config) => config.Gateway.PublicBaseUrl + MetadataPath + EndpointPath(context);
+    /// <summary>The canonical resource URI (RFC 8707) tokens must be issued for.</summary>
+    public static Uri CanonicalResource(HttpContext context, GatewayConfig config) => config.Auth.Resource ?? new Uri(BaseUrl(context, config) + "/mcp");
+
+    public static Uri ResourceFor(HttpContext context, GatewayConfig config) => new(BaseUrl(context, config) + EndpointPath(context));
+
+    public static string MetadataUrlFor(HttpContext context, GatewayConfig config) => BaseUrl(context, config) + MetadataPath + EndpointPath(context);
 }

@@ -16,7 +16,7 @@ internal static class McpAccess
         if (Principal.From(context.User) is not { } principal)
         {
             await context.ChallengeAsync(PortcullisAuthenticationHandler.SchemeName);
-            return null;
+            return Results.Empty;
         }
 
         var required = context.RequestServices.GetRequiredService<GatewayConfigProvider>().Current.Auth.Scopes;
@@ -24,7 +24,7 @@ internal static class McpAccess
         {
             context.Items[AuthFailure.MissingScopesKey] = required;
             await context.ForbidAsync(PortcullisAuthenticationHandler.SchemeName);
-            return null;
+            return Results.Empty;
         }
 
         return await next(invocation);
@@ -38,13 +38,13 @@ internal static class McpAccess
         if (principal is null || principal.Method == AuthenticationMethod.Anonymous)
         {
             await context.ChallengeAsync(PortcullisAuthenticationHandler.SchemeName);
-            return null;
+            return Results.Empty;
         }
 
         if (!principal.IsInRole(Principal.AdminRole))
         {
             await context.ForbidAsync(PortcullisAuthenticationHandler.SchemeName, new AuthenticationProperties(new Dictionary<string, string?> { ["reason"] = $"the admin API needs the '{Principal.AdminRole}' role; '{principal.Subject}' does not have it." }));
-            return null;
+            return Results.Empty;
         }
 
         return await next(invocation);

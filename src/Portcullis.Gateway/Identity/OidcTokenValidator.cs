@@ -18,8 +18,8 @@ internal sealed class OidcTokenValidator(GatewayConfigProvider config, IHttpClie
     private readonly Dictionary<string, JwksCache> _caches = new(StringComparer.Ordinal);
     private readonly Lock _cachesLock = new();
 
-    /// <summary>Validates <paramref name="token"/> for use at <paramref name="endpointResource"/>.</summary>
-    public async Task<(Principal? Principal, string? Failure)> ValidateAsync(string token, Uri endpointResource, CancellationToken cancellationToken)
+    /// <summary>Validates <paramref name="token"/>, whose audience must be <paramref name="canonicalResource"/> or <paramref name="endpointResource"/>.</summary>
+    public async Task<(Principal? Principal, string? Failure)> ValidateAsync(string token, Uri canonicalResource, Uri endpointResource, CancellationToken cancellationToken)
     {
         if (!_handler.CanReadToken(token))
         {
@@ -37,7 +37,7 @@ internal sealed class OidcTokenValidator(GatewayConfigProvider config, IHttpClie
         var parameters = new TokenValidationParameters
         {
             ValidIssuers = [issuer.Issuer.ToString(), issuer.Issuer.ToString().TrimEnd('/')],
-            ValidAudiences = [config.Current.CanonicalResource.ToString(), endpointResource.ToString()],
+            ValidAudiences = [canonicalResource.ToString(), endpointResource.ToString()],
             IssuerSigningKeys = await cache.GetKeysAsync(cancellationToken).ConfigureAwait(false),
             RequireSignedTokens = true,
             RequireExpirationTime = true,

@@ -52,7 +52,7 @@ internal sealed class PortcullisAuthenticationHandler(
         {
             var (principal, failure) = MemberTokens.LooksLikeMemberToken(token)
                 ? await memberTokens.ValidateAsync(token, Context.RequestAborted)
-                : await oidc.ValidateAsync(token, EndpointResource.ResourceFor(Context, config.Current), Context.RequestAborted);
+                : await oidc.ValidateAsync(token, EndpointResource.CanonicalResource(Context, config.Current), EndpointResource.ResourceFor(Context, config.Current), Context.RequestAborted);
             return principal is not null ? Success(principal) : Fail(new AuthFailure("invalid_token", failure!));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -14,8 +14,8 @@ internal static class ProtectedResourceMetadata
 {
     public static void MapProtectedResourceMetadata(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(EndpointResource.MetadataPath, (GatewayConfigProvider config) => Document(config.Current, config.Current.CanonicalResource));
-        endpoints.MapGet(EndpointResource.MetadataPath + "/{**endpoint}", (string endpoint, GatewayConfigProvider config, EndpointCatalog catalog) =>
+        endpoints.MapGet(EndpointResource.MetadataPath, (GatewayConfigProvider config, HttpContext context) => Document(config.Current, EndpointResource.CanonicalResource(context, config.Current)));
+        endpoints.MapGet(EndpointResource.MetadataPath + "/{**endpoint}", (string endpoint, GatewayConfigProvider config, EndpointCatalog catalog, HttpContext context) =>
         {
             var view = endpoint switch
             {
@@ -25,7 +25,7 @@ internal static class ProtectedResourceMetadata
                 _ => null,
             };
             return view is not null && catalog.Exists(view)
-                ? Document(config.Current, new Uri(config.Current.Gateway.PublicBaseUrl + view.Path))
+                ? Document(config.Current, new Uri(EndpointResource.BaseUrl(context, config.Current) + view.Path))
                 : Results.Json(new { error = $"no MCP endpoint at /{endpoint}" }, statusCode: StatusCodes.Status404NotFound);
         });
     }
