@@ -21,6 +21,7 @@ internal sealed class JwksCache(IssuerConfig issuer, HttpClient http)
     private readonly SemaphoreSlim _fetchGate = new(1, 1);
     private IReadOnlyList<SecurityKey> _keys = [];
     private long _fetchedAt;
+    private long _unknownKeyRefreshAt;
 
     /// <summary>The current keys; fetches them on first use or when stale.</summary>
     public async ValueTask<IReadOnlyList<SecurityKey>> GetKeysAsync(CancellationToken cancellationToken)
@@ -42,9 +43,16 @@ internal sealed class JwksCache(IssuerConfig issuer, HttpClient http)
         await _fetchGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!force && _fetchedAt != 0 && Stopwatch.GetElapsedTime(_fetchedAt) < MinRefreshInterval)
+            if (!force)
             {
-                return false;
+                // Only refreshes caused by unknown key ids are throttled: a real rotation is seen at once,
+                // a flood of forged key ids costs the IdP one fetch per interval.
+                if (_unknownKeyRefreshAt != 0 && Stopwatch.GetElapsedTime(_unknownKeyRefreshAt) < MinRefreshInterval)
+                {
+                    return false;
+                }
+
+                _unknownKeyRefreshAt = Stopwatch.GetTimestamp();
             }
 
             var jwksUri = issuer.JwksUri ?? await DiscoverJwksUriAsync(cancellationToken).ConfigureAwait(false);

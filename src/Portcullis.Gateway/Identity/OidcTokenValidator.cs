@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Portcullis.Configuration;
@@ -111,21 +110,9 @@ internal sealed class OidcTokenValidator(GatewayConfigProvider config, IHttpClie
     };
 
     private static string? Claim(JsonWebToken jwt, string name) =>
-        jwt.TryGetPayloadValue<JsonElement>(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        jwt.Claims.FirstOrDefault(c => string.Equals(c.Type, name, StringComparison.Ordinal))?.Value;
 
-    /// <summary>A claim that may be a JSON array or a space-separated string.</summary>
-    private static string[] Claims(JsonWebToken jwt, string name)
-    {
-        if (!jwt.TryGetPayloadValue<JsonElement>(name, out var value))
-        {
-            return [];
-        }
-
-        return value.ValueKind switch
-        {
-            JsonValueKind.Array => [.. value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!)],
-            JsonValueKind.String => value.GetString()!.Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            _ => [],
-        };
-    }
+    /// <summary>A claim that may be a JSON array (one claim per element) or a space-separated string.</summary>
+    private static string[] Claims(JsonWebToken jwt, string name) =>
+        [.. jwt.Claims.Where(c => string.Equals(c.Type, name, StringComparison.Ordinal)).SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))];
 }
