@@ -17,6 +17,8 @@ internal static class Repo
         }
     }
 
+    public static string CliDll => Path.Combine(Root, "artifacts", "bin", "Portcullis.Cli", "debug", "portcullis.dll");
+
     public static string TicketsDll => Path.Combine(Root, "artifacts", "bin", "Portcullis.Samples.Tickets", "debug", "Portcullis.Samples.Tickets.dll");
 
     public static string ConformanceFixtureDll => Path.Combine(Root, "artifacts", "bin", "Portcullis.Samples.Conformance", "debug", "Portcullis.Samples.Conformance.dll");

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Portcullis.IntegrationTests.Infrastructure;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>The <c>portcullis</c> executable, run as a user would.</summary>
+public sealed partial class CliTests
+{
+    private static async Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> args, Dictionary<string, string?>? env = null)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(Repo.CliDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Remove("PORTCULLIS_URL");
+        info.Environment.Remove("PORTCULLIS_TOKEN");
+        foreach (var (key, value) in env ?? [])
+        {
+            info.Environment[key] = value;
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
+    public async Task Tokens_are_issued_listed_and_revoked_through_a_running_gateway()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+        var admin = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = gateway.Token };
+
+        var (issueExit, issued) = await RunAsync(["token", "issue", "--member", "alice", "--roles", "support,triage", "--ttl", "2h", "--servers", "tickets", "--agent", "cursor"], admin);
+        Assert.True(issueExit == 0, issued);
+        var token = MemberToken().Match(issued).Value;
+        var id = token[4..16];
+        Assert.Contains("shown only now", issued);
+
+        await using (var client = await gateway.ConnectAsync(token: token, cancellationToken: ct))
+        {
+            Assert.NotEqual(true, (await client.CallToolAsync("tickets__list_tickets", cancellationToken: ct)).IsError);
+        }
+
+        var (listExit, list) = await RunAsync(["token", "list"], admin);
+        Assert.Equal(0, listExit);
+        Assert.Matches($@"{id}\s+alice\s+support,triage\s+tickets\s+cursor\s+\S+ \S+\s+active", list);
+        Assert.DoesNotContain(token[17..], list);
+
+        var (revokeExit, revoked) = await RunAsync(["token", "revoke", id], admin);
+        Assert.True(revokeExit == 0, revoked);
+        Assert.Matches($@"{id}\s+alice.*revoked", (await RunAsync(["token", "list"], admin)).Output);
+        await Assert.ThrowsAnyAsync<Exception>(() => gateway.ConnectAsync(token: token, cancellationToken: ct));
+    }
+
+    [Fact]
+    public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
+    {
+        var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);
+        Assert.Equal(1, exit);
+        Assert.Contains("PORTCULLIS_TOKEN", output);
+    }
+
+    [Fact]
+    public async Task A_token_can_be_issued_straight_into_the_local_store_and_works_on_the_gateway()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+
+        var (exit, issued) = await RunAsync(["token", "issue", "--config", gateway.ConfigPath, "--member", "ops", "--roles", "admin", "--ttl", "1h"]);
+        Assert.True(exit == 0, issued);
+        var token = MemberToken().Match(issued).Value;
+
+        using var http = new HttpClient { BaseAddress = new Uri(gateway.Url) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.Contains("\"subject\":\"ops\"", await http.GetStringAsync("/admin/api/whoami", ct));
+    }
+
+    [Fact]
+    public async Task Serve_refuses_an_invalid_configuration_naming_the_key_and_line()
+    {
+        var directory = Directory.CreateTempSubdirectory("portcullis-cli-").FullName;
+        var config = Path.Combine(directory, "bad.yaml");
+        await File.WriteAllTextAsync(config, "servers:\n  - id: tickets\n    transport: carrier-pigeon\n", TestContext.Current.CancellationToken);
+
+        var (exit, output) = await RunAsync(["serve", "--config", config]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("line 3", output);
+        Assert.Contains("servers[0].transport", output);
+        Assert.Contains("stdio, http, sse", output);
+    }
+
+    [GeneratedRegex(@"pcm_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")]
+    private static partial Regex MemberToken();
+}
