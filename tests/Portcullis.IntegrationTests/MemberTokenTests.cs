@@ -143,6 +143,25 @@ public sealed class MemberTokenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_session_past_its_absolute_lifetime_is_closed_and_then_unknown()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"auth:\n  sessionAbsoluteLifetime: 1s\nservers:\n{Yaml.TicketsStdio()}", ct);
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        gateway.Services.GetRequiredService<McpHttpSessions>().Closed += id => closed.TrySetResult(id);
+        using var opened = await gateway.Http.SendAsync(Initialize("/mcp", gateway.Token), ct);
+        var session = opened.Headers.GetValues("Mcp-Session-Id").Single();
+
+        Assert.Equal(session, await closed.Task.WaitAsync(TimeSpan.FromSeconds(15), ct));
+
+        var next = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = new StringContent("""{"jsonrpc":"2.0","id":2,"method":"tools/list"}""", Encoding.UTF8, "application/json") };
+        next.Headers.Accept.ParseAdd("application/json, text/event-stream");
+        next.Headers.Add("Mcp-Session-Id", session);
+        using var response = await gateway.Http.SendAsync(next, ct);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_limited_to_some_servers_sees_and_reaches_only_those()
     {
         var ct = TestContext.Current.CancellationToken;
