@@ -1,14 +1,15 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 using Portcullis.Routing;
 using Portcullis.Upstreams;
 
 namespace Portcullis.Sessions;
 
 /// <summary>
-/// The live agent sessions, and the fan-out of what upstream servers announce: log messages to the sessions that
-/// see the server (at the level each asked for), resource updates to the sessions subscribed to the URI, and
+/// The live agent sessions, and the fan-out of what upstream servers announce: log messages to the calls in flight
+/// on the server (at the level each session asked for), resource updates to the sessions subscribed to the URI, and
 /// list-changed notifications when a server's catalog or the configuration changes.
 /// </summary>
 public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstreamRouter
@@ -47,18 +48,28 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
     /// <inheritdoc />
     public async ValueTask ForwardNotificationAsync(string serverId, JsonRpcNotification notification, CancellationToken cancellationToken)
     {
-        IEnumerable<DownstreamSession> targets = notification.Method switch
+        // Only resource updates are forwarded this way, and only to the sessions subscribed to the resource.
+        if (notification.Method != NotificationMethods.ResourceUpdatedNotification || ReadUri(notification) is not { } uri)
         {
-            NotificationMethods.ResourceUpdatedNotification when ReadUri(notification) is { } uri =>
-                SessionsSeeing(serverId).Where(s => s.Subscriptions.ContainsKey(uri)),
-            NotificationMethods.LoggingMessageNotification =>
-                SessionsSeeing(serverId).Where(s => s.LogLevel is null || ReadLevel(notification) >= s.LogLevel),
-            _ => SessionsSeeing(serverId),
-        };
+            return;
+        }
 
-        foreach (var session in targets)
+        foreach (var session in SessionsSeeing(serverId).Where(s => s.Subscriptions.ContainsKey(uri)))
         {
-            await SendAsync(session, new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken).ConfigureAwait(false);
+            await SendAsync(session.Id, session.Server, new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    async ValueTask IDownstreamRouter.ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCalls.InFlightCall> calls, CancellationToken cancellationToken)
+    {
+        var level = ReadLevel(notification);
+        foreach (var call in calls.DistinctBy(c => c.Session.Id))
+        {
+            if (call.Session.LogLevel is null || level >= call.Session.LogLevel)
+            {
+                await SendAsync(call.Session.Id, call.Agent, new JsonRpcNotification { Method = notification.Method, Params = notification.Params }, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -95,33 +106,33 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
 
     private async ValueTask NotifyListsChangedAsync(DownstreamSession session, CancellationToken cancellationToken)
     {
-        await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.ToolListChangedNotification }, cancellationToken).ConfigureAwait(false);
+        await SendAsync(session.Id, session.Server, new JsonRpcNotification { Method = NotificationMethods.ToolListChangedNotification }, cancellationToken).ConfigureAwait(false);
         if (session.View is not EndpointView.Virtual)
         {
-            await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.PromptListChangedNotification }, cancellationToken).ConfigureAwait(false);
-            await SendAsync(session, new JsonRpcNotification { Method = NotificationMethods.ResourceListChangedNotification }, cancellationToken).ConfigureAwait(false);
+            await SendAsync(session.Id, session.Server, new JsonRpcNotification { Method = NotificationMethods.PromptListChangedNotification }, cancellationToken).ConfigureAwait(false);
+            await SendAsync(session.Id, session.Server, new JsonRpcNotification { Method = NotificationMethods.ResourceListChangedNotification }, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask SendAsync(DownstreamSession session, JsonRpcNotification notification, CancellationToken cancellationToken)
+    private async ValueTask SendAsync(string sessionId, McpServer server, JsonRpcNotification notification, CancellationToken cancellationToken)
     {
         try
         {
-            await session.Server.SendMessageAsync(notification, cancellationToken).ConfigureAwait(false);
+            await server.SendMessageAsync(notification, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // A session that went away mid-send is cleaned up by its own transport; the others still get theirs.
-            LogSendFailed(session.Id, notification.Method, ex.Message);
+            LogSendFailed(sessionId, notification.Method, ex.Message);
         }
     }
 
     private static string? ReadUri(JsonRpcNotification notification) =>
-        notification.Params is System.Text.Json.Nodes.JsonObject obj ? obj["uri"]?.GetValue<string>() : null;
+        (notification.Params as System.Text.Json.Nodes.JsonObject)?["uri"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var uri) ? uri : null;
 
     /// <summary>The level of a log notification; an unreadable one counts as the most severe, so it is never filtered out.</summary>
     private static LoggingLevel ReadLevel(JsonRpcNotification notification) =>
-        (notification.Params as System.Text.Json.Nodes.JsonObject)?["level"]?.GetValue<string>() switch
+        ((notification.Params as System.Text.Json.Nodes.JsonObject)?["level"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null) switch
         {
             "debug" => LoggingLevel.Debug,
             "info" => LoggingLevel.Info,

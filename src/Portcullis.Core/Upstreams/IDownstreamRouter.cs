@@ -1,5 +1,4 @@
 using ModelContextProtocol.Protocol;
-using ModelContextProtocol.Server;
 
 namespace Portcullis.Upstreams;
 
@@ -11,6 +10,9 @@ public interface IDownstreamRouter
 {
     /// <summary>Delivers a notification from <paramref name="serverId"/> to the sessions that should see it.</summary>
     ValueTask ForwardNotificationAsync(string serverId, JsonRpcNotification notification, CancellationToken cancellationToken);
+
+    /// <summary>Delivers a log message from <paramref name="serverId"/> to the calls in flight there, at the level each session asked for.</summary>
+    internal ValueTask ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCalls.InFlightCall> calls, CancellationToken cancellationToken);
 
     /// <summary>Tells sessions that see <paramref name="serverId"/> that its tools, resources or prompts changed.</summary>
     ValueTask CatalogChangedAsync(string serverId, CancellationToken cancellationToken);

@@ -127,7 +127,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     /// Marks <paramref name="session"/> as having a call in flight on this connection, so requests the server makes
     /// meanwhile (sampling, elicitation, roots) go back to it. Dispose the result when the call ends.
     /// </summary>
-    internal InFlightCalls.Registration TrackCall(McpServer session) => _inFlight.Track(session);
+    internal InFlightCalls.Registration TrackCall(McpServer agent, Sessions.DownstreamSession session) => _inFlight.Track(agent, session);
 
     /// <summary>Routes the server's progress on the returned token to the agent's <paramref name="agentToken"/> until disposed.</summary>
     internal ProgressRoutes.Route RouteProgress(McpServer session, ProgressToken agentToken) => _progress.Register(session, agentToken);
@@ -296,7 +296,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 new(NotificationMethods.ToolListChangedNotification, OnListChangedAsync),
                 new(NotificationMethods.ResourceListChangedNotification, OnListChangedAsync),
                 new(NotificationMethods.PromptListChangedNotification, OnListChangedAsync),
-                new(NotificationMethods.LoggingMessageNotification, ForwardAsync),
+                new(NotificationMethods.LoggingMessageNotification, ForwardLogAsync),
                 new(NotificationMethods.ResourceUpdatedNotification, ForwardAsync),
             ],
             SamplingHandler = async (request, _, cancellationToken) =>
@@ -305,7 +305,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 await CallerOf("elicitation/create").ElicitAsync(request!, cancellationToken).ConfigureAwait(false),
             RootsHandler = async (request, cancellationToken) =>
             {
-                var caller = _inFlight.Latest();
+                var caller = _inFlight.Latest()?.Agent;
                 return caller?.ClientCapabilities?.Roots is null
                     ? new ListRootsResult { Roots = [] }
                     : await caller.RequestRootsAsync(request ?? new ListRootsRequestParams(), cancellationToken).ConfigureAwait(false);
@@ -314,12 +314,16 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     };
 
     private McpServer CallerOf(string method) =>
-        _inFlight.Latest() ?? throw new McpProtocolException(
+        _inFlight.Latest()?.Agent ?? throw new McpProtocolException(
             $"The gateway has no agent session to route '{method}' to: requests from server '{Id}' are only accepted while one of its calls is in progress.",
             McpErrorCode.InvalidRequest);
 
     private ValueTask ForwardAsync(JsonRpcNotification notification, CancellationToken cancellationToken) =>
         _router.ForwardNotificationAsync(Id, notification, cancellationToken);
+
+    /// <summary>Log messages go to the agents with a call in flight here, on that call's stream; others never see them.</summary>
+    private ValueTask ForwardLogAsync(JsonRpcNotification notification, CancellationToken cancellationToken) =>
+        _router.ForwardLogAsync(Id, notification, _inFlight.Snapshot(), cancellationToken);
 
     private ValueTask OnListChangedAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
     {

@@ -31,7 +31,7 @@ public sealed class UpstreamStage : IGovernedCallStage
         try
         {
             var client = await upstream.GetClientAsync(timeoutCts.Token).ConfigureAwait(false);
-            using var tracking = upstream.TrackCall(call.Agent);
+            using var tracking = upstream.TrackCall(call.Agent, call.Session);
             call.Result = call.Kind switch
             {
                 CallKind.ToolCall => await SendToolCallAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
