@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Portcullis.Policy;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -88,10 +89,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "policy" => config with { Policy = ReadPolicy(value) },
                     "gateway" => config with { Gateway = ReadFrontDoor(value) },
                     "auth" => config with { Auth = ReadAuth(value) },
                     "storage" => config with { Storage = ReadStorage(value) },
@@ -121,6 +123,261 @@ public static class ConfigLoader
             }
 
             return result;
+        }
+
+        private PolicyConfig ReadPolicy(YamlNode node)
+        {
+            var result = new PolicyConfig();
+            foreach (var (key, value) in Entries(node, "policy", "rules", "risk", "riskDefaults", "limits", "budget"))
+            {
+                var path = "policy." + key;
+                result = key switch
+                {
+                    "rules" => result with { Rules = ReadList(value, path, ReadRule) },
+                    "risk" => result with { Risk = ReadList(value, path, ReadRisk) },
+                    "riskDefaults" => result with { RiskDefaults = ReadRiskDefaults(value, path) },
+                    "limits" => result with { Limits = ReadList(value, path, ReadLimit) },
+                    _ => ReadBudget(value, path, result),
+                };
+            }
+
+            return result;
+        }
+
+        private PolicyRule ReadRule(YamlNode node, string path)
+        {
+            var result = new PolicyRule { Id = "" };
+            foreach (var (key, value) in Entries(node, path, "id", "roles", "tools", "prompts", "resources", "virtualServers", "effect", "when", "arguments", "require", "forbid"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "id" => result with { Id = ReadString(value, keyPath) ?? "" },
+                    "roles" => result with { Roles = ReadStrings(value, keyPath) },
+                    "tools" => result with { Tools = ReadStrings(value, keyPath) },
+                    "prompts" => result with { Prompts = ReadStrings(value, keyPath) },
+                    "resources" => result with { Resources = ReadStrings(value, keyPath) },
+                    "virtualServers" => result with { VirtualServers = ReadStrings(value, keyPath) },
+                    "effect" => result with { Effect = ReadEnum(value, keyPath, PolicyEffect.Deny) },
+                    "when" => result with { When = ReadConditions(value, keyPath) },
+                    "arguments" => result with { Arguments = ReadArguments(value, keyPath) },
+                    "require" => result with { Require = ReadStrings(value, keyPath) },
+                    _ => result with { Forbid = ReadStrings(value, keyPath) },
+                };
+            }
+
+            return result;
+        }
+
+        private RuleConditions ReadConditions(YamlNode node, string path)
+        {
+            var result = new RuleConditions();
+            foreach (var (key, value) in Entries(node, path, "tenants", "environments", "hours", "days"))
+            {
+                var keyPath = path + "." + key;
+                switch (key)
+                {
+                    case "tenants":
+                        result = result with { Tenants = ReadStrings(value, keyPath) };
+                        break;
+                    case "environments":
+                        result = result with { Environments = ReadStrings(value, keyPath) };
+                        break;
+                    case "hours":
+                        var text = ReadString(value, keyPath) ?? "";
+                        var parts = text.Split('-', 2);
+                        if (parts.Length == 2 && TimeOnly.TryParseExact(parts[0].Trim(), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var from)
+                            && TimeOnly.TryParseExact(parts[1].Trim(), "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var to))
+                        {
+                            result = result with { Hours = (from, to) };
+                        }
+                        else
+                        {
+                            Error(keyPath, value, "expected a UTC window such as 08:00-18:00");
+                        }
+
+                        break;
+                    default:
+                        var days = new List<DayOfWeek>();
+                        foreach (var day in ReadStrings(value, keyPath))
+                        {
+                            var match = Enum.GetValues<DayOfWeek>().Where(d => d.ToString()[..3].Equals(day, StringComparison.OrdinalIgnoreCase)).ToArray();
+                            if (match.Length == 1)
+                            {
+                                days.Add(match[0]);
+                            }
+                            else
+                            {
+                                Error(keyPath, value, $"'{day}' is not a weekday; use mon, tue, wed, thu, fri, sat, sun");
+                            }
+                        }
+
+                        result = result with { Days = days };
+                        break;
+                }
+            }
+
+            return result;
+        }
+
+        private Dictionary<string, ArgumentConstraint> ReadArguments(YamlNode node, string path)
+        {
+            var result = new Dictionary<string, ArgumentConstraint>(StringComparer.Ordinal);
+            if (node is not YamlMappingNode mapping)
+            {
+                Error(path, node, "expected a mapping of argument names to constraints");
+                return result;
+            }
+
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var name = (keyNode as YamlScalarNode)?.Value ?? "";
+                var keyPath = path + "." + name;
+                var constraint = new ArgumentConstraint();
+                foreach (var (key, part) in Entries(value, keyPath, "enum", "pattern", "prefix", "min", "max", "maxLength", "type"))
+                {
+                    var partPath = keyPath + "." + key;
+                    constraint = key switch
+                    {
+                        "enum" => constraint with { Enum = ReadStrings(part, partPath) },
+                        "pattern" => constraint with { Pattern = ReadString(part, partPath) },
+                        "prefix" => constraint with { Prefix = ReadString(part, partPath) },
+                        "min" => constraint with { Min = ReadNumber(part, partPath) },
+                        "max" => constraint with { Max = ReadNumber(part, partPath) },
+                        "maxLength" => constraint with { MaxLength = (int?)ReadLong(part, partPath, min: 0) },
+                        _ => constraint with { Type = ReadOneOf(part, partPath, "string", "number", "integer", "boolean", "array", "object") },
+                    };
+                }
+
+                result[name] = constraint;
+            }
+
+            return result;
+        }
+
+        private RiskAssignment ReadRisk(YamlNode node, string path)
+        {
+            IReadOnlyList<string> tools = [];
+            var riskClass = RiskClass.Read;
+            foreach (var (key, value) in Entries(node, path, "tools", "class"))
+            {
+                if (key == "tools")
+                {
+                    tools = ReadStrings(value, path + ".tools");
+                }
+                else
+                {
+                    riskClass = ReadEnum(value, path + ".class", RiskClass.Read);
+                }
+            }
+
+            return new RiskAssignment(tools, riskClass);
+        }
+
+        private Dictionary<RiskClass, PolicyEffect> ReadRiskDefaults(YamlNode node, string path)
+        {
+            var result = new Dictionary<RiskClass, PolicyEffect>();
+            foreach (var (key, value) in Entries(node, path, "read", "write", "destructive", "external"))
+            {
+                result[Enum.Parse<RiskClass>(key, ignoreCase: true)] = ReadEnum(value, path + "." + key, PolicyEffect.Deny);
+            }
+
+            return result;
+        }
+
+        private RateLimitRule ReadLimit(YamlNode node, string path)
+        {
+            var result = new RateLimitRule { Id = "" };
+            foreach (var (key, value) in Entries(node, path, "id", "per", "tools", "riskClass", "rate"))
+            {
+                var keyPath = path + "." + key;
+                switch (key)
+                {
+                    case "id":
+                        result = result with { Id = ReadString(value, keyPath) ?? "" };
+                        break;
+                    case "per":
+                        result = result with { Per = ReadEnum(value, keyPath, RateLimitScope.Principal) };
+                        break;
+                    case "tools":
+                        result = result with { Tools = ReadStrings(value, keyPath) };
+                        break;
+                    case "riskClass":
+                        result = result with { RiskClass = ReadEnum(value, keyPath, RiskClass.Read) };
+                        break;
+                    default:
+                        var text = ReadString(value, keyPath) ?? "";
+                        var slash = text.IndexOf('/');
+                        var window = slash > 0 ? text[(slash + 1)..].Trim() : "";
+                        if (slash > 0 && int.TryParse(text[..slash], NumberStyles.None, CultureInfo.InvariantCulture, out var permits) && permits > 0
+                            && DurationParser.TryParse(char.IsDigit(window.FirstOrDefault()) ? window : "1" + window, out var span) && span > TimeSpan.Zero)
+                        {
+                            result = result with { Permits = permits, Window = span };
+                        }
+                        else
+                        {
+                            Error(keyPath, value, "expected a rate such as 60/m, 10/30s or 1000/1h");
+                        }
+
+                        break;
+                }
+            }
+
+            return result;
+        }
+
+        private PolicyConfig ReadBudget(YamlNode node, string path, PolicyConfig result)
+        {
+            foreach (var (key, value) in Entries(node, path, "daily", "costs"))
+            {
+                result = key == "daily"
+                    ? result with { DailyBudget = (int?)ReadLong(value, path + ".daily", min: 1) }
+                    : result with
+                    {
+                        Costs = ReadList(value, path + ".costs", (item, itemPath) =>
+                        {
+                            IReadOnlyList<string> tools = [];
+                            var cost = 1;
+                            foreach (var (k, v) in Entries(item, itemPath, "tools", "cost"))
+                            {
+                                if (k == "tools")
+                                {
+                                    tools = ReadStrings(v, itemPath + ".tools");
+                                }
+                                else
+                                {
+                                    cost = (int)(ReadLong(v, itemPath + ".cost", min: 0) ?? 1);
+                                }
+                            }
+
+                            return (tools, cost);
+                        }),
+                    };
+            }
+
+            return result;
+        }
+
+        private double? ReadNumber(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode { Value: { } text } && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            {
+                return value;
+            }
+
+            Error(path, node, "expected a number");
+            return null;
+        }
+
+        private string? ReadOneOf(YamlNode node, string path, params string[] allowed)
+        {
+            if (node is YamlScalarNode { Value: { } text } && allowed.Contains(text, StringComparer.Ordinal))
+            {
+                return text;
+            }
+
+            Error(path, node, $"expected one of {string.Join(", ", allowed)}");
+            return null;
         }
 
         private AuthConfig ReadAuth(YamlNode node)
@@ -204,7 +461,7 @@ public static class ConfigLoader
         private ServerConfig ReadServer(YamlNode node, string path)
         {
             var result = new ServerConfig { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout"))
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -220,6 +477,8 @@ public static class ConfigLoader
                     "url" => result with { Url = ReadAbsoluteUri(value, keyPath) },
                     "headers" => result with { Headers = ReadStringMap(value, keyPath) },
                     "timeout" => result with { RequestTimeout = ReadDuration(value, keyPath) ?? result.RequestTimeout },
+                    "environment" => result with { Environment = ReadString(value, keyPath) },
+                    "maxConcurrency" => result with { MaxConcurrency = (int?)ReadLong(value, keyPath, min: 1) },
                     _ => result with { ConnectTimeout = ReadDuration(value, keyPath) ?? result.ConnectTimeout },
                 };
             }

@@ -12,5 +12,6 @@ internal static class ConfigRules
         new ServerTransportRule(),
         new VirtualServerRule(),
         new IssuerRule(),
+        new PolicyRuleRule(),
     ];
 }

@@ -9,6 +9,9 @@ public sealed record GatewayConfig
     /// <summary>Who may use the gateway.</summary>
     public AuthConfig Auth { get; init; } = new();
 
+    /// <summary>Who may do what: rules, risk classes, limits, budget.</summary>
+    public Policy.PolicyConfig Policy { get; init; } = new();
+
     /// <summary>Where durable state lives.</summary>
     public StorageConfig Storage { get; init; } = new();
 

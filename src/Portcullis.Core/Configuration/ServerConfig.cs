@@ -38,6 +38,12 @@ public sealed record ServerConfig
     /// <summary>Static headers sent with every request to a remote server (http, sse).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Environment the server belongs to (dev, test, prod…), for policy conditions.</summary>
+    public string? Environment { get; init; }
+
+    /// <summary>Most requests in flight to this server at once; more are refused as limited. Null for no cap.</summary>
+    public int? MaxConcurrency { get; init; }
+
     /// <summary>Longest time one request to this server may take before it is cancelled.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
@@ -61,5 +67,6 @@ public sealed record ServerConfig
         Headers = Headers.OrderBy(e => e.Key, StringComparer.Ordinal).ToArray(),
         RequestTimeout,
         ConnectTimeout,
+        MaxConcurrency,
     });
 }
