@@ -85,6 +85,7 @@ public static class PortcullisGateway
         [
             new RouteStage(sp.GetRequiredService<EndpointCatalog>()),
             new IdentityStage(),
+            new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
             new UpstreamStage(),
         ]));
         services.AddSingleton<DownstreamServerFactory>();

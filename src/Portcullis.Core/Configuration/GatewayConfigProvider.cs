@@ -1,13 +1,29 @@
+using Portcullis.Policy;
+
 namespace Portcullis.Configuration;
 
-/// <summary>Holds the configuration snapshot in force; a reload swaps it atomically, readers never see a half-applied file.</summary>
-public sealed class GatewayConfigProvider(GatewayConfig initial)
+/// <summary>
+/// Holds the configuration in force and the policy compiled from it, as one snapshot: a reload swaps both at once,
+/// so no decision ever mixes two versions.
+/// </summary>
+public sealed class GatewayConfigProvider
 {
-    private GatewayConfig _current = initial;
+    private Snapshot _current;
 
-    /// <summary>The snapshot in force.</summary>
-    public GatewayConfig Current => Volatile.Read(ref _current);
+    /// <summary>Starts with <paramref name="initial"/>.</summary>
+    public GatewayConfigProvider(GatewayConfig initial) => _current = Compile(initial);
 
-    /// <summary>Replaces the snapshot; returns the previous one.</summary>
-    public GatewayConfig Swap(GatewayConfig next) => Interlocked.Exchange(ref _current, next);
+    /// <summary>The configuration in force.</summary>
+    public GatewayConfig Current => Volatile.Read(ref _current).Config;
+
+    /// <summary>The policy in force.</summary>
+    public PolicyEngine Policy => Volatile.Read(ref _current).Policy;
+
+    /// <summary>Replaces the snapshot; returns the previous configuration.</summary>
+    public GatewayConfig Swap(GatewayConfig next) => Interlocked.Exchange(ref _current, Compile(next)).Config;
+
+    private static Snapshot Compile(GatewayConfig config) =>
+        new(config, new PolicyEngine(config.Policy, config.Version.Length >= 12 ? config.Version[..12] : config.Version));
+
+    private sealed record Snapshot(GatewayConfig Config, PolicyEngine Policy);
 }

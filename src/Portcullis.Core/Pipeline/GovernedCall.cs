@@ -35,6 +35,9 @@ public sealed class GovernedCall
     /// <summary>The target's name on that server (set by routing).</summary>
     public string? UpstreamName { get; set; }
 
+    /// <summary>The policy decision (set by the policy stage), for audit.</summary>
+    public Policy.PolicyDecision? Decision { get; set; }
+
     /// <summary>The upstream's answer (set by the upstream stage).</summary>
     public Result? Result { get; set; }
 

@@ -9,6 +9,15 @@ public enum RejectionReason
     /// <summary>The principal may not do this.</summary>
     Forbidden,
 
+    /// <summary>The policy requires a human's approval first.</summary>
+    ApprovalRequired,
+
+    /// <summary>A rate limit, budget or concurrency cap was hit; the message says when to retry.</summary>
+    Limited,
+
+    /// <summary>A kill switch is engaged for the server, tool or member.</summary>
+    Killed,
+
     /// <summary>The upstream server is down, crashed or closed the connection.</summary>
     Unavailable,
 

@@ -106,14 +106,14 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     }
 
     /// <summary>The tools the endpoint shows, renamed for it.</summary>
-    public List<Tool> ListTools(EndpointView view, Identity.Principal principal)
+    public List<Tool> ListTools(EndpointView view, Identity.Principal principal, Func<UpstreamConnector, Tool, bool>? visible = null)
     {
         var tools = new List<Tool>();
         foreach (var connector in Servers(view, principal))
         {
             foreach (var tool in connector.Catalog.Tools)
             {
-                if (ExposesTool(view, connector.Id, tool.Name))
+                if (ExposesTool(view, connector.Id, tool.Name) && visible?.Invoke(connector, tool) != false)
                 {
                     tools.Add(view is EndpointView.Server ? tool : Rename(tool, Expose(view, connector.Id, tool.Name)));
                 }
@@ -124,7 +124,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     }
 
     /// <summary>The prompts the endpoint shows, renamed for it. Virtual endpoints curate tools only.</summary>
-    public List<Prompt> ListPrompts(EndpointView view, Identity.Principal principal)
+    public List<Prompt> ListPrompts(EndpointView view, Identity.Principal principal, Func<UpstreamConnector, Prompt, bool>? visible = null)
     {
         var prompts = new List<Prompt>();
         if (view is EndpointView.Virtual)
@@ -134,7 +134,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
 
         foreach (var connector in Servers(view, principal))
         {
-            foreach (var prompt in connector.Catalog.Prompts)
+            foreach (var prompt in connector.Catalog.Prompts.Where(p => visible?.Invoke(connector, p) != false))
             {
                 prompts.Add(view is EndpointView.Server ? prompt : new Prompt
                 {
@@ -155,7 +155,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
     /// Resources keep their URIs (agents and servers both depend on them), so an aggregate endpoint shows each URI
     /// once: the first server listing it owns it.
     /// </summary>
-    public List<Resource> ListResources(EndpointView view, Identity.Principal principal)
+    public List<Resource> ListResources(EndpointView view, Identity.Principal principal, Func<UpstreamConnector, Resource, bool>? visible = null)
     {
         var resources = new List<Resource>();
         if (view is EndpointView.Virtual)
@@ -168,7 +168,7 @@ public sealed class EndpointCatalog(GatewayConfigProvider config, UpstreamPool p
         {
             foreach (var resource in connector.Catalog.Resources)
             {
-                if (seen.Add(resource.Uri))
+                if (visible?.Invoke(connector, resource) != false && seen.Add(resource.Uri))
                 {
                     resources.Add(resource);
                 }

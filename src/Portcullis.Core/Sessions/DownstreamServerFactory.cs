@@ -12,7 +12,7 @@ namespace Portcullis.Sessions;
 /// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
 /// log level) forwarded to the server that owns the item.
 /// </summary>
-public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub)
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config)
 {
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
@@ -30,7 +30,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
         Handlers = new McpServerHandlers
         {
-            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
+            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session), (c, t) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Tool, t.Name, t.Annotations)), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
             CallToolHandler = async (request, cancellationToken) =>
             {
                 var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false);
@@ -43,9 +43,9 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                     var r => throw ToException(r),
                 };
             },
-            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
+            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session), (c, p) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Prompt, p.Name, null)), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
             GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
-            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
+            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session), (c, r) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Resource, r.Uri, null)), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
             ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResourceTemplates(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
             ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
             SubscribeToResourcesHandler = async (request, cancellationToken) =>
@@ -87,6 +87,19 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
     };
 
+    /// <summary>Lists show a principal only what the policy could let it use (argument rules aside).</summary>
+    private bool Visible(DownstreamSession session, Identity.Principal principal, UpstreamConnector upstream, Policy.PolicyTarget target, string name, ToolAnnotations? annotations) =>
+        config.Policy.IsVisible(new Policy.PolicyRequest
+        {
+            Principal = principal,
+            Target = target,
+            ServerId = upstream.Id,
+            Name = name,
+            VirtualServer = (session.View as EndpointView.Virtual)?.VirtualServerId,
+            Environment = upstream.Config.Environment,
+            Annotations = annotations,
+        });
+
     /// <summary>The principal of this very request; the session's opener when the transport carries none (stdio).</summary>
     private static Identity.Principal PrincipalOf(MessageContext request, DownstreamSession session) =>
         Identity.Principal.From(request.User) ?? session.Opener;
@@ -107,7 +120,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
     private static McpProtocolException ToException(CallRejection rejection) => rejection.Reason switch
     {
         RejectionReason.UnknownTarget => new McpProtocolException(rejection.Message, McpErrorCode.InvalidParams),
-        RejectionReason.Forbidden => new McpProtocolException(rejection.Message, McpErrorCode.InvalidRequest),
+        RejectionReason.Forbidden or RejectionReason.ApprovalRequired or RejectionReason.Killed or RejectionReason.Limited => new McpProtocolException(rejection.Message, McpErrorCode.InvalidRequest),
         RejectionReason.UpstreamError => new McpProtocolException(rejection.Message, (McpErrorCode)rejection.ErrorCode),
         _ => new McpProtocolException(rejection.Message, McpErrorCode.InternalError),
     };

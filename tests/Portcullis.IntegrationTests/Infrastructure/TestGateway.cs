@@ -64,6 +64,17 @@ internal sealed class TestGateway : IAsyncDisposable
         return gateway;
     }
 
+    /// <summary>The gateway denies by default; tests about other things run under an explicit allow-everything policy.</summary>
+    private const string AllowEverything = """
+        policy:
+          rules:
+            - id: test-allow-all
+              roles: ["*"]
+              tools: ["*"]
+              prompts: ["*"]
+              resources: ["*"]
+        """;
+
     public static string Compose(string body, string gatewaySettings = "") => $"""
         gateway:
           listen: http://127.0.0.1:0
@@ -71,6 +82,7 @@ internal sealed class TestGateway : IAsyncDisposable
         storage:
           sqlite: gateway.db
         {body}
+        {(body.Contains("policy:", StringComparison.Ordinal) ? "" : AllowEverything)}
         """;
 
     public async Task WaitForAllReadyAsync(CancellationToken cancellationToken)
