@@ -115,6 +115,7 @@ public static class PortcullisGateway
         app.MapProtectedResourceMetadata();
         var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin);
         admin.MapTokenApi();
+        admin.MapPolicyApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool) =>

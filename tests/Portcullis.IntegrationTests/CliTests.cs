@@ -60,6 +60,40 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Policy_check_explains_the_decision_and_the_rule()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($$"""
+            servers:
+            {{Yaml.TicketsStdio()}}
+            policy:
+              rules:
+                - id: support-write
+                  roles: [support]
+                  tools: [tickets__create_ticket]
+                  arguments:
+                    priority: { enum: [low, normal] }
+            """, ct);
+        await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "alice", Roles = ["support"] }, ct);
+        var admin = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = gateway.Token };
+
+        var (allowExit, allowed) = await RunAsync(["policy", "check", "--member", "alice", "--tool", "tickets__create_ticket", "--args", """{"title":"x","priority":"low"}"""], admin);
+        Assert.True(allowExit == 0, allowed);
+        Assert.Contains("ALLOW  tickets__create_ticket for alice (roles: support)", allowed);
+        Assert.Matches(@"rule:\s+support-write", allowed);
+
+        var (denyExit, denied) = await RunAsync(["policy", "check", "--member", "alice", "--tool", "tickets__create_ticket", "--args", """{"title":"x","priority":"high"}"""], admin);
+        Assert.Equal(3, denyExit);
+        Assert.Contains("DENY", denied);
+        Assert.Contains("argument 'priority' must be one of [low, normal]", denied);
+        Assert.Matches(@"policy:\s+[0-9a-f]{12}", denied);
+
+        var (otherExit, other) = await RunAsync(["policy", "check", "--roles", "guest", "--tool", "tickets__delete_ticket"], admin);
+        Assert.Equal(3, otherExit);
+        Assert.Contains("no rule grants tool 'tickets__delete_ticket'", other);
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
     {
         var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);

@@ -15,7 +15,7 @@ namespace Portcullis.Cli.Commands;
 /// </summary>
 internal static class TokenCommand
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static Command Create()
     {
@@ -110,21 +110,35 @@ internal static class TokenCommand
         return new Command("token", "Member access tokens.") { issue, list, revoke };
     }
 
-    private static string[] Split(string[]? values) =>
+    internal static string[] Split(string[]? values) =>
         values?.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray() ?? [];
 
     private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<LocalStore, Task> local, Func<HttpClient, Task> remote)
     {
+        if (parse.GetValue(config) is not { } file)
+        {
+            return await RunRemoteAsync(parse, url, token, remote);
+        }
+
         try
         {
-            if (parse.GetValue(config) is { } file)
-            {
-                var loaded = ConfigLoader.LoadFile(file.FullName);
-                var store = new SqliteMemberTokenStore(new SqliteDatabase(loaded.SqlitePath()));
-                await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
-                return 0;
-            }
+            var loaded = ConfigLoader.LoadFile(file.FullName);
+            var store = new SqliteMemberTokenStore(new SqliteDatabase(loaded.SqlitePath()));
+            await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
+            return 0;
+        }
+        catch (Exception ex) when (ex is CliException or ConfigException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
+    }
 
+    /// <summary>Runs <paramref name="remote"/> against the admin API of the gateway named by --url / PORTCULLIS_URL, as the admin token's holder.</summary>
+    internal static async Task<int> RunRemoteAsync(ParseResult parse, Option<string?> url, Option<string?> token, Func<HttpClient, Task> remote)
+    {
+        try
+        {
             var baseUrl = parse.GetValue(url) ?? Environment.GetEnvironmentVariable("PORTCULLIS_URL")
                 ?? throw new CliException("say which gateway: --url URL or PORTCULLIS_URL (or --config FILE for the local store)");
             var adminToken = parse.GetValue(token) ?? Environment.GetEnvironmentVariable("PORTCULLIS_TOKEN")
@@ -134,14 +148,14 @@ internal static class TokenCommand
             await remote(http);
             return 0;
         }
-        catch (Exception ex) when (ex is CliException or ConfigException or HttpRequestException)
+        catch (Exception ex) when (ex is CliException or HttpRequestException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message);
             return 1;
         }
     }
 
-    private static async Task<JsonElement> EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
+    internal static async Task<JsonElement> EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
     {
         var text = await response.Content.ReadAsStringAsync(ct);
         if (!response.IsSuccessStatusCode)
