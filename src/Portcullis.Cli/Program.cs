@@ -6,5 +6,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     ServeCommand.Create(),
     TokenCommand.Create(),
     PolicyCommand.Create(),
+    KillCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -17,6 +17,7 @@ using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.FrontDoor;
 using Portcullis.Gateway.Identity;
 using Portcullis.Identity;
+using Portcullis.Limits;
 using Portcullis.Gateway.Hosting;
 using Portcullis.McpHttp;
 using Portcullis.Pipeline;
@@ -65,6 +66,8 @@ public static class PortcullisGateway
         services.AddSingleton<IConfigHistoryStore, SqliteConfigHistoryStore>();
         services.AddSingleton<IMemberTokenStore, SqliteMemberTokenStore>();
         services.AddSingleton<MemberTokens>();
+        services.AddSingleton<IKillSwitchStore, SqliteKillSwitchStore>();
+        services.AddSingleton<KillSwitches>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -84,9 +87,10 @@ public static class PortcullisGateway
         services.AddSingleton(sp => new GovernedCallPipeline(
         [
             new RouteStage(sp.GetRequiredService<EndpointCatalog>()),
+            new KillSwitchStage(sp.GetRequiredService<KillSwitches>()),
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
-            new UpstreamStage(),
+            new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
         services.AddHostedService<GatewayLifecycle>();
@@ -103,6 +107,9 @@ public static class PortcullisGateway
         var sessions = app.Services.GetRequiredService<McpHttpSessions>();
         var hub = app.Services.GetRequiredService<SessionHub>();
         sessions.Closed += hub.Remove;
+        // A member switched off loses their open sessions at once, not just their next call.
+        app.Services.GetRequiredService<KillSwitches>().MemberKilled += subject =>
+            sessions.CloseWhereAsync(owner => owner is not null && owner.EndsWith("|" + subject, StringComparison.Ordinal)).AsTask();
 
         app.MapMcpHttp("", CreateSessionFactory(app.Services, _ => EndpointView.Aggregate.Instance))
             .AddEndpointFilter(McpAccess.RequirePrincipal);
@@ -116,6 +123,7 @@ public static class PortcullisGateway
         var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin);
         admin.MapTokenApi();
         admin.MapPolicyApi();
+        admin.MapKillApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool) =>

@@ -43,6 +43,14 @@ public sealed partial class McpHttpSessions(IOptions<McpHttpOptions> options, IL
         return true;
     }
 
+    /// <summary>Closes every session whose owner matches; returns how many were closed.</summary>
+    public async ValueTask<int> CloseWhereAsync(Func<string?, bool> ownerMatches)
+    {
+        var matching = _sessions.Values.Where(s => ownerMatches(s.Owner)).ToList();
+        await Task.WhenAll(matching.Select(EndAsync)).ConfigureAwait(false);
+        return matching.Count;
+    }
+
     private async Task EndAsync(McpHttpSession session)
     {
         if (_sessions.TryRemove(new KeyValuePair<string, McpHttpSession>(session.Id, session)))

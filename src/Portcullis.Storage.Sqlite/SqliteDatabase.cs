@@ -36,6 +36,16 @@ public sealed class SqliteDatabase
             created_by  TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE kill_switches (
+            target     TEXT NOT NULL,
+            id         TEXT NOT NULL,
+            engaged_at TEXT NOT NULL,
+            engaged_by TEXT NOT NULL,
+            reason     TEXT,
+            PRIMARY KEY (target, id)
+        );
+        """,
     ];
 
     private readonly string _connectionString;

@@ -94,6 +94,24 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Kill_switches_from_the_cli_take_effect_and_undo()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+        var admin = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = gateway.Token };
+        await using var client = await gateway.ConnectAsync(cancellationToken: ct);
+
+        var (killExit, killed) = await RunAsync(["kill", "tool", "tickets__delete_ticket", "--reason", "incident 42"], admin);
+        Assert.True(killExit == 0, killed);
+        Assert.Matches(@"tool\s+tickets__delete_ticket\s+since .* by tester\s+incident 42", (await RunAsync(["kill", "list"], admin)).Output);
+        await Assert.ThrowsAsync<ModelContextProtocol.McpProtocolException>(() => client.CallToolAsync("tickets__delete_ticket", new Dictionary<string, object?> { ["id"] = 1 }, cancellationToken: ct).AsTask());
+
+        var (undoExit, undone) = await RunAsync(["kill", "--undo", "tool", "tickets__delete_ticket"], admin);
+        Assert.True(undoExit == 0, undone);
+        Assert.NotEqual(true, (await client.CallToolAsync("tickets__delete_ticket", new Dictionary<string, object?> { ["id"] = 1 }, cancellationToken: ct)).IsError);
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
     {
         var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);

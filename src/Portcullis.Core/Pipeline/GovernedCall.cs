@@ -38,6 +38,9 @@ public sealed class GovernedCall
     /// <summary>The policy decision (set by the policy stage), for audit.</summary>
     public Policy.PolicyDecision? Decision { get; set; }
 
+    /// <summary>The target's namespaced name (<c>server__name</c>), which rules, limits and kill switches match.</summary>
+    public string QualifiedName => field ??= string.Concat(Upstream!.Id, "__", UpstreamName);
+
     /// <summary>The upstream's answer (set by the upstream stage).</summary>
     public Result? Result { get; set; }
 

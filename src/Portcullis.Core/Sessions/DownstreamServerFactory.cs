@@ -12,7 +12,7 @@ namespace Portcullis.Sessions;
 /// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
 /// log level) forwarded to the server that owns the item.
 /// </summary>
-public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config)
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills)
 {
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
@@ -87,9 +87,10 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
     };
 
-    /// <summary>Lists show a principal only what the policy could let it use (argument rules aside).</summary>
+    /// <summary>Lists show a principal only what the policy could let it use (argument rules aside) and no kill switch stops.</summary>
     private bool Visible(DownstreamSession session, Identity.Principal principal, UpstreamConnector upstream, Policy.PolicyTarget target, string name, ToolAnnotations? annotations) =>
-        config.Policy.IsVisible(new Policy.PolicyRequest
+        kills.Stopping(upstream.Id, string.Concat(upstream.Id, "__", name), principal) is null
+        && config.Policy.IsVisible(new Policy.PolicyRequest
         {
             Principal = principal,
             Target = target,

@@ -19,6 +19,12 @@ internal static class McpAccess
             return Results.Empty;
         }
 
+        if (context.RequestServices.GetRequiredService<Limits.KillSwitches>().IsMemberKilled(principal.Subject))
+        {
+            await context.ForbidAsync(PortcullisAuthenticationHandler.SchemeName, new AuthenticationProperties(new Dictionary<string, string?> { ["reason"] = $"'{principal.Subject}' has been switched off by an administrator." }));
+            return Results.Empty;
+        }
+
         var required = context.RequestServices.GetRequiredService<GatewayConfigProvider>().Current.Auth.Scopes;
         if (principal.Method == AuthenticationMethod.Oidc && required.Count > 0 && !required.All(s => principal.Scopes?.Contains(s, StringComparer.Ordinal) == true))
         {

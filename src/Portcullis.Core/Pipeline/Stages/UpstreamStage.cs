@@ -14,7 +14,7 @@ namespace Portcullis.Pipeline.Stages;
 /// (<c>notifications/cancelled</c>): the SDK client only abandons the wait. Nothing is retried: a failure is
 /// reported, never replayed.
 /// </summary>
-public sealed class UpstreamStage : IGovernedCallStage
+public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStage
 {
     private static long _nextId;
 
@@ -26,7 +26,9 @@ public sealed class UpstreamStage : IGovernedCallStage
     {
         var upstream = call.Upstream!;
         var timeout = upstream.Config.RequestTimeout;
-        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A kill switch engaged while the call is under way cuts it.
+        using var inFlight = kills.Track(upstream.Id, call.QualifiedName, call.Principal, cancellationToken);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(inFlight.Token);
         timeoutCts.CancelAfter(timeout);
         try
         {
@@ -42,6 +44,10 @@ public sealed class UpstreamStage : IGovernedCallStage
         catch (UpstreamUnavailableException ex)
         {
             call.Reject(Name, RejectionReason.Unavailable, ex.Message);
+        }
+        catch (OperationCanceledException) when (inFlight.CutBy is { } kill)
+        {
+            call.Reject(Name, RejectionReason.Killed, "The call was cut while under way: " + KillSwitchStage.Describe(kill));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
