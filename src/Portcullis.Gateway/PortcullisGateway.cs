@@ -68,6 +68,7 @@ public static class PortcullisGateway
         services.AddSingleton<MemberTokens>();
         services.AddSingleton<IKillSwitchStore, SqliteKillSwitchStore>();
         services.AddSingleton<KillSwitches>();
+        services.AddSingleton<LimitState>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -90,6 +91,7 @@ public static class PortcullisGateway
             new KillSwitchStage(sp.GetRequiredService<KillSwitches>()),
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
+            new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
         ]));
         services.AddSingleton<DownstreamServerFactory>();

@@ -5,8 +5,10 @@ using Portcullis.Upstreams;
 namespace Portcullis.Pipeline;
 
 /// <summary>The typed context of one governed call; each stage reads what earlier stages decided and adds its own.</summary>
-public sealed class GovernedCall
+public sealed class GovernedCall : IDisposable
 {
+    private List<IDisposable>? _held;
+
     /// <summary>What is being done.</summary>
     public required CallKind Kind { get; init; }
 
@@ -46,6 +48,25 @@ public sealed class GovernedCall
 
     /// <summary>The decision of the stage that stopped the call, if one did.</summary>
     public CallRejection? Rejection { get; private set; }
+
+    /// <summary>Keeps <paramref name="resource"/> (a concurrency slot, say) until the call ends.</summary>
+    public void Hold(IDisposable resource) => (_held ??= []).Add(resource);
+
+    /// <summary>Releases what the stages held for the call.</summary>
+    public void Dispose()
+    {
+        if (_held is null)
+        {
+            return;
+        }
+
+        foreach (var resource in _held)
+        {
+            resource.Dispose();
+        }
+
+        _held = null;
+    }
 
     /// <summary>Stops the call with a decision; later stages do not run.</summary>
     public void Reject(string stage, RejectionReason reason, string message, int errorCode = 0) =>

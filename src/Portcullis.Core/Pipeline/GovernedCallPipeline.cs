@@ -1,8 +1,9 @@
 namespace Portcullis.Pipeline;
 
 /// <summary>
-/// The ordered stages every governed call passes: the one place the order is written down. Today: route, then
-/// upstream. Identity, registry gate, policy, limits, approval and inspection slot in between as they land.
+/// The ordered stages every governed call passes; the order is written down in one place, where the pipeline is
+/// registered (route, kill switch, identity, policy, limits, upstream; registry gate, approval and inspection join
+/// as they land).
 /// </summary>
 public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
 {
@@ -11,16 +12,23 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
     /// <summary>The stages in order.</summary>
     public IReadOnlyList<IGovernedCallStage> Stages => _stages;
 
-    /// <summary>Runs the stages until one rejects or all have run.</summary>
+    /// <summary>Runs the stages until one rejects or all have run, then releases what they held.</summary>
     public async ValueTask ExecuteAsync(GovernedCall call, CancellationToken cancellationToken)
     {
-        foreach (var stage in _stages)
+        try
         {
-            await stage.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
-            if (call.Rejection is not null)
+            foreach (var stage in _stages)
             {
-                return;
+                await stage.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+                if (call.Rejection is not null)
+                {
+                    return;
+                }
             }
+        }
+        finally
+        {
+            call.Dispose();
         }
     }
 }
