@@ -162,7 +162,7 @@ public sealed class PolicyEngine
 
     private static bool Applies(PolicyRule rule, PolicyRequest request)
     {
-        if (!rule.Roles.Contains("*") && !rule.Roles.Any(request.Principal.IsInRole))
+        if (!HasRole(rule, request.Principal))
         {
             return false;
         }
@@ -173,6 +173,28 @@ public sealed class PolicyEngine
         }
 
         return rule.When is null || ConditionsHold(rule.When, request);
+    }
+
+    /// <summary>Loops rather than LINQ: this runs for every candidate rule of every call.</summary>
+    private static bool HasRole(PolicyRule rule, Principal principal)
+    {
+        foreach (var role in rule.Roles)
+        {
+            if (role == "*")
+            {
+                return true;
+            }
+
+            foreach (var held in principal.Roles)
+            {
+                if (string.Equals(role, held, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool ConditionsHold(RuleConditions when, PolicyRequest request)

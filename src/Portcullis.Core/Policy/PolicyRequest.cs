@@ -35,5 +35,5 @@ public sealed record PolicyRequest
     public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
 
     /// <summary>The namespaced name rules match against (<c>server__name</c>).</summary>
-    public string QualifiedName => string.Concat(ServerId, "__", Name);
+    public string QualifiedName => field ??= string.Concat(ServerId, "__", Name);
 }
