@@ -59,6 +59,12 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
             return;
         }
 
+        if (HeaderMismatch(context.Request.Headers["Mcp-Method"].ToString(), context.Request.Headers["Mcp-Name"].ToString(), message) is { } mismatch)
+        {
+            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, McpErrorCode.HeaderMismatch, "Bad Request: " + mismatch, requestId);
+            return;
+        }
+
         if (string.CompareOrdinal(protocolVersion, SessionlessProtocolVersion) >= 0)
         {
             await ServeStatelessAsync(context, message);
@@ -316,6 +322,31 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
 
     private static Task WriteTooLargeAsync(HttpContext context, long limit) =>
         WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, McpErrorCode.InvalidRequest, $"Payload Too Large: the request body exceeds the gateway's limit of {limit} bytes.");
+
+    /// <summary>
+    /// Routing headers (<c>Mcp-Method</c>, <c>Mcp-Name</c>) must say what the body says: a proxy or policy that read only
+    /// the headers must never see a different call than the one the server runs. Returns why they disagree, or null.
+    /// </summary>
+    public static string? HeaderMismatch(string methodHeader, string nameHeader, JsonRpcMessage message)
+    {
+        var method = (message as JsonRpcRequest)?.Method ?? (message as JsonRpcNotification)?.Method;
+        if (methodHeader.Length > 0 && !string.Equals(methodHeader, method, StringComparison.Ordinal))
+        {
+            return $"the Mcp-Method header says '{methodHeader}' but the body's method is '{method}'.";
+        }
+
+        if (nameHeader.Length > 0)
+        {
+            var parameters = (message as JsonRpcRequest)?.Params as System.Text.Json.Nodes.JsonObject;
+            var name = (parameters?["name"] ?? parameters?["uri"]) is System.Text.Json.Nodes.JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+            if (!string.Equals(nameHeader, name, StringComparison.Ordinal))
+            {
+                return $"the Mcp-Name header says '{nameHeader}' but the body names '{name}'.";
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Writes a JSON-RPC error response with an HTTP status.</summary>
     public static async Task WriteErrorAsync(HttpContext context, int status, McpErrorCode code, string message, RequestId id = default)

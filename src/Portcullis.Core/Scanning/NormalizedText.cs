@@ -1,0 +1,210 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Portcullis.Scanning;
+
+/// <summary>
+/// Server-provided text made safe to read and to scan: control characters and ANSI escapes removed, invisible
+/// characters (zero-width, bidi controls, Unicode TAG characters) removed, NFKC applied. What was hidden is kept:
+/// text smuggled in TAG characters is decoded, and base64 runs that decode to readable text are decoded, so the
+/// detectors see what a model would.
+/// </summary>
+public sealed partial record NormalizedText(string Visible, IReadOnlyList<string> Hidden, IReadOnlyList<Finding> Findings)
+{
+    /// <summary>Normalizes <paramref name="raw"/>, reporting the hiding tricks found at <paramref name="location"/>.</summary>
+    public static NormalizedText From(string raw, string location, bool binaryContent = false)
+    {
+        var findings = new List<Finding>();
+        var hidden = new List<string>();
+        var visible = new StringBuilder(raw.Length);
+        var tagText = new StringBuilder();
+        var ansi = false;
+        var controls = 0;
+        var zeroWidth = 0;
+        var bidi = 0;
+
+        for (var i = 0; i < raw.Length; i++)
+        {
+            var c = raw[i];
+            if (char.IsHighSurrogate(c) && i + 1 < raw.Length && char.IsLowSurrogate(raw[i + 1]))
+            {
+                var codePoint = char.ConvertToUtf32(c, raw[i + 1]);
+                i++;
+                if (codePoint is >= 0xE0000 and <= 0xE007F)
+                {
+                    // Unicode TAG characters mirror ASCII invisibly: decode what they spell.
+                    if (codePoint is >= 0xE0020 and <= 0xE007E)
+                    {
+                        tagText.Append((char)(codePoint - 0xE0000));
+                    }
+
+                    continue;
+                }
+
+                visible.Append(c).Append(raw[i]);
+                continue;
+            }
+
+            if (c == '\u001b')
+            {
+                ansi = true;
+                // Skip a CSI sequence (ESC [ params final) or a two-character escape.
+                if (i + 1 < raw.Length && raw[i + 1] == '[')
+                {
+                    i += 2;
+                    while (i < raw.Length && raw[i] is >= '0' and <= '?')
+                    {
+                        i++;
+                    }
+                }
+                else
+                {
+                    i++;
+                }
+
+                continue;
+            }
+
+            if ((char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is >= '\u0080' and <= '\u009f')
+            {
+                controls++;
+                continue;
+            }
+
+            if (c is '\u200b' or '\u200c' or '\u200e' or '\u200f' or '\u2060' or '\u2061' or '\u2062' or '\u2063' or '\u2064' or '\ufeff' or '\u00ad')
+            {
+                zeroWidth++;
+                continue;
+            }
+
+            if (c == '\u200d')
+            {
+                // A zero-width joiner inside an emoji sequence is how emoji are written; anywhere else it hides.
+                if (!(IsEmojiNeighbour(raw, i - 1, backwards: true) && IsEmojiNeighbour(raw, i + 1, backwards: false)))
+                {
+                    zeroWidth++;
+                    continue;
+                }
+            }
+
+            if (c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069')
+            {
+                bidi++;
+                continue;
+            }
+
+            visible.Append(c);
+        }
+
+        if (ansi || controls > 0)
+        {
+            findings.Add(new Finding("control-characters", Severity.High, location, ansi
+                ? "ANSI escape sequences: terminals and some clients render them to hide or restyle text; they have no place in tool metadata"
+                : $"{controls} control characters: they can hide text from a reviewer"));
+        }
+
+        if (zeroWidth > 0)
+        {
+            findings.Add(new Finding("invisible-characters", Severity.Medium, location, $"{zeroWidth} zero-width or invisible formatting characters"));
+        }
+
+        if (bidi > 0)
+        {
+            findings.Add(new Finding("bidi-controls", Severity.High, location, $"{bidi} bidirectional control characters: they can make text read differently than it is"));
+        }
+
+        if (tagText.Length > 0)
+        {
+            hidden.Add(tagText.ToString());
+            findings.Add(new Finding("tag-characters", Severity.High, location, $"invisible Unicode TAG characters spell out hidden text: \"{Truncate(tagText.ToString())}\""));
+        }
+
+        var normalized = visible.ToString().Normalize(NormalizationForm.FormKC);
+        if (!binaryContent)
+        {
+            foreach (Match match in Base64Run().Matches(normalized))
+            {
+                if (TryDecodeText(match.Value) is { } decoded)
+                {
+                    hidden.Add(decoded);
+                }
+            }
+        }
+
+        return new NormalizedText(normalized, hidden, findings);
+    }
+
+    /// <summary>The visible text followed by everything that was hidden, for detectors to read.</summary>
+    public IEnumerable<string> AllText()
+    {
+        yield return Visible;
+        foreach (var text in Hidden)
+        {
+            yield return text;
+        }
+    }
+
+    internal static string Truncate(string text) => text.Length <= 80 ? text : text[..77] + "...";
+
+    private static bool IsEmojiNeighbour(string text, int index, bool backwards)
+    {
+        if (index < 0 || index >= text.Length)
+        {
+            return false;
+        }
+
+        // Step over a variation selector or skin-tone modifier next to the joiner.
+        if (text[index] == '\ufe0f')
+        {
+            index += backwards ? -1 : 1;
+        }
+
+        if (index < 0 || index >= text.Length)
+        {
+            return false;
+        }
+
+        int codePoint;
+        if (backwards && char.IsLowSurrogate(text[index]) && index > 0)
+        {
+            codePoint = char.ConvertToUtf32(text[index - 1], text[index]);
+        }
+        else if (!backwards && char.IsHighSurrogate(text[index]) && index + 1 < text.Length)
+        {
+            codePoint = char.ConvertToUtf32(text[index], text[index + 1]);
+        }
+        else
+        {
+            codePoint = text[index];
+        }
+
+        return codePoint is >= 0x1F000 and <= 0x1FAFF or >= 0x2600 and <= 0x27BF;
+    }
+
+    private static string? TryDecodeText(string candidate)
+    {
+        var padded = candidate.PadRight(candidate.Length + ((4 - (candidate.Length % 4)) % 4), '=');
+        var buffer = new byte[padded.Length];
+        if (!Convert.TryFromBase64String(padded, buffer, out var written) || written < 12)
+        {
+            return null;
+        }
+
+        string text;
+        try
+        {
+            text = new UTF8Encoding(false, true).GetString(buffer, 0, written);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
+
+        var printable = text.Count(ch => !char.IsControl(ch) || ch is '\n' or '\t');
+        return printable >= text.Length * 0.9 && text.Any(char.IsLetter) && text.Contains(' ') ? text : null;
+    }
+
+    [GeneratedRegex("[A-Za-z0-9+/]{24,}={0,2}")]
+    private static partial Regex Base64Run();
+}

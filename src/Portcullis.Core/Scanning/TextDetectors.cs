@@ -1,0 +1,177 @@
+using System.Text.RegularExpressions;
+
+namespace Portcullis.Scanning;
+
+/// <summary>
+/// Deterministic detectors for the classes of tool poisoning and prompt injection: hidden instruction blocks, fake
+/// role markers, instruction overrides, concealment, secret-file paths and credential requests, exfiltration targets,
+/// references to other servers' tools, padding. Each reports a severity and a reason; none needs a model.
+/// </summary>
+internal static partial class TextDetectors
+{
+    /// <summary>Findings in tool metadata text (descriptions, titles, schema strings).</summary>
+    public static IEnumerable<Finding> ScanMetadata(string text, string location, ScanContext context, string? selfName)
+    {
+        foreach (var finding in ScanInstructions(text, location))
+        {
+            yield return finding;
+        }
+
+        foreach (var reference in CrossServerReferences(text, context, selfName))
+        {
+            yield return new Finding("cross-server-reference", Severity.High, location, $"refers to tool '{reference}', which this server does not expose: a tool description should not steer how other servers' tools are used (shadowing)");
+        }
+
+        if (Padding().IsMatch(text))
+        {
+            yield return new Finding("whitespace-padding", Severity.Medium, location, "long runs of whitespace push text out of view in most clients");
+        }
+    }
+
+    /// <summary>Findings common to metadata and to content a model will read (tool results).</summary>
+    public static IEnumerable<Finding> ScanInstructions(string text, string location)
+    {
+        if (PseudoTag().Match(text) is { Success: true } tag)
+        {
+            yield return new Finding("hidden-block", Severity.Critical, location, $"pseudo-tag {tag.Value.Trim()} wraps instructions aimed at the model, not the user");
+        }
+
+        foreach (Match comment in HtmlComment().Matches(text))
+        {
+            var inner = comment.Groups[1].Value;
+            var hostile = Imperative().IsMatch(inner) || SecretPath().IsMatch(inner) || RoleMarker().IsMatch(inner);
+            yield return new Finding("html-comment", hostile ? Severity.Critical : Severity.High, location,
+                $"HTML comment, invisible when rendered{(hostile ? ", carrying instructions" : "")}: \"{NormalizedText.Truncate(inner.Trim())}\"");
+        }
+
+        if (RoleMarker().Match(text) is { Success: true } role)
+        {
+            yield return new Finding("fake-role-marker", Severity.High, location, $"'{role.Value.Trim()}' impersonates a system or developer message");
+        }
+
+        if (Override().Match(text) is { Success: true } overriding)
+        {
+            yield return new Finding("instruction-override", Severity.High, location, $"tries to override the agent's instructions or safeguards: \"{overriding.Value}\"");
+        }
+
+        if (Concealment().Match(text) is { Success: true } concealment)
+        {
+            yield return new Finding("concealment", Severity.Critical, location, $"asks the agent to hide what it does from the user: \"{concealment.Value}\"");
+        }
+
+        var secretPath = SecretPath().Match(text);
+        if (secretPath.Success)
+        {
+            var requested = AccessVerb().IsMatch(text);
+            yield return new Finding("secret-path", requested ? Severity.Critical : Severity.High, location,
+                $"names a secret-bearing file '{secretPath.Value}'{(requested ? " and asks for it to be read or passed on" : "")}");
+        }
+
+        if (CredentialRequest().Match(text) is { Success: true } credential)
+        {
+            yield return new Finding("credential-request", Severity.High, location, $"asks for credentials to be passed along: \"{credential.Value}\"");
+        }
+
+        if (Exfiltration().Match(text) is { Success: true } exfiltration)
+        {
+            yield return new Finding("exfiltration", Severity.Critical, location, $"directs data or commands to an outside target: \"{NormalizedText.Truncate(exfiltration.Value)}\"");
+        }
+    }
+
+    /// <summary>Secrets in arguments or results: private keys, cloud keys, tokens, assignments of secrets.</summary>
+    public static IEnumerable<(Finding Finding, Match Match)> ScanSecrets(string text, string location)
+    {
+        foreach (var (regex, rule, severity, reason) in SecretPatterns)
+        {
+            foreach (Match match in regex.Matches(text))
+            {
+                yield return (new Finding(rule, severity, location, reason), match);
+            }
+        }
+    }
+
+    private static readonly (Regex Regex, string Rule, Severity Severity, string Reason)[] SecretPatterns =
+    [
+        (PrivateKey(), "secret-private-key", Severity.Critical, "a private key"),
+        (CloudKey(), "secret-cloud-key", Severity.High, "an AWS access key id"),
+        (Jwt(), "secret-jwt", Severity.High, "a JSON Web Token"),
+        (VendorToken(), "secret-token", Severity.High, "an API token (GitHub, Slack, OpenAI, Anthropic or Portcullis format)"),
+        (SecretAssignment(), "secret-assignment", Severity.High, "a value assigned to a secret-named key"),
+    ];
+
+    private static IEnumerable<string> CrossServerReferences(string text, ScanContext context, string? selfName)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Match match in ToolReference().Matches(text))
+        {
+            var name = match.Groups["name"].Value;
+            if (name.StartsWith("mcp_tool_", StringComparison.Ordinal))
+            {
+                name = name["mcp_tool_".Length..];
+            }
+
+            var explicitTool = match.Groups["tool"].Success || match.Value.StartsWith("mcp_tool_", StringComparison.Ordinal);
+            if (name == selfName || context.OwnTools.Contains(name) || !(explicitTool || context.OtherTools.Contains(name)))
+            {
+                continue;
+            }
+
+            if (seen.Add(name))
+            {
+                yield return name;
+            }
+        }
+    }
+
+    [GeneratedRegex(@"<\s*/?\s*(important|system|instructions?|admin|secret|hidden|context|prompt|rules)\b[^>]{0,40}>", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex PseudoTag();
+
+    [GeneratedRegex(@"<!--([\s\S]*?)(?:-->|$)", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex HtmlComment();
+
+    // Upper-case only: "System:" in prose is common; an all-caps role label is a forged message boundary.
+    [GeneratedRegex(@"(?:^|[\s<\[(\-])(SYSTEM|ASSISTANT|DEVELOPER)\s*(?:DIRECTIVE|PROMPT|MESSAGE|OVERRIDE|INSTRUCTIONS?)?\s*:|\b(?:SYSTEM|DEVELOPER)\s+(?:DIRECTIVE|PROMPT|OVERRIDE)\b|\[\s*/?\s*(?:END\s+)?SYSTEM[^\]]*\]", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex RoleMarker();
+
+    [GeneratedRegex(@"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|other)\s+(?:instructions|prompts|rules|directions)|(?:security\s+)?(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|takes?\s+precedence\s+over\s+(?:all\s+|any\s+)?(?:other|previous|prior)\s+instructions|without\s+(?:any\s+|additional\s+|further\s+)?(?:user\s+)?(?:confirmation|approval|asking)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Override();
+
+    [GeneratedRegex(@"(?:do\s+not|don'?t|never|must\s+not|should\s+not)\s+(?:tell|mention|inform|reveal|show|disclose|notify|alert|let)\b[^.\n]{0,40}?\b(?:user|human|anyone|them)\b|(?:do\s+not|don'?t|never)\s+(?:mention|tell|reveal|disclose)\s+(?:it|this|that)\b|without\s+(?:telling|informing|notifying|alerting|asking)\s+the\s+user|(?:keep|hide)\s+(?:this|it)\s+(?:secret|hidden|from\s+the\s+user)|the\s+user\s+(?:must|should)\s+not\s+(?:know|see|notice)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Concealment();
+
+    [GeneratedRegex(@"(?:~|\$HOME|/home/[\w.-]+|/root)?/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?\b|\.aws/credentials|(?:\.cursor/|\.claude/|\.vscode/)?\bmcp\.json\b|claude_desktop_config\.json|/etc/(?:passwd|shadow|sudoers)\b|\.(?:npmrc|netrc|pgpass|git-credentials)\b|\bwallet\.dat\b|(?:^|[\s`'""/])\.env(?:\.\w+)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex SecretPath();
+
+    [GeneratedRegex(@"\b(?:read|cat|open|load|pass|send|include|upload|attach|append|concatenate|forward|copy)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex AccessVerb();
+
+    [GeneratedRegex(@"\b(?:read|call|run|execute|send|include|pass|forward|fetch|upload|ignore|always|must|before|delete)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Imperative();
+
+    [GeneratedRegex(@"\b(?:include|send|pass|provide|append|attach|forward|upload|paste|share)\b[^.\n]{0,60}?\b(?:passwords?|passwd|api[_ -]?keys?|secrets?|credentials?|private\s+keys?|ssh\s+keys?|access\s+tokens?|session\s+tokens?)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex CredentialRequest();
+
+    [GeneratedRegex(@"\b(?:curl|wget)\b[^|\n]{0,200}\|\s*(?:ba|z)?sh\b|\b(?:send|forward|post|upload|copy|bcc|cc|email|mail|redirect)\b[^\n]{0,80}?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b(?:send|forward|post|upload|exfiltrate)\b[^.\n]{0,60}?https?://[^\s""'<>]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Exfiltration();
+
+    [GeneratedRegex(@"(?:\bmcp_tool_(?<name>[a-z0-9_]+))|\b(?<name>[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b(?<tool>\s+tool\b)?", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ToolReference();
+
+    [GeneratedRegex(@"[ \t\u00a0]{40,}|\n{15,}", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Padding();
+
+    [GeneratedRegex(@"-----BEGIN [A-Z ]*PRIVATE KEY-----", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex PrivateKey();
+
+    [GeneratedRegex(@"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex CloudKey();
+
+    [GeneratedRegex(@"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex Jwt();
+
+    [GeneratedRegex(@"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk-(?:ant-)?[A-Za-z0-9_-]{20,}|pcm_[0-9a-f]{12}_[A-Za-z0-9_-]{43})\b", RegexOptions.CultureInvariant, 100)]
+    private static partial Regex VendorToken();
+
+    [GeneratedRegex(@"\b(?:api[_-]?key|secret(?:[_-]?key)?|password|passwd|access[_-]?token|auth[_-]?token|client[_-]?secret)\s*[=:]\s*[""']?[^\s""',;]{4,}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex SecretAssignment();
+}
