@@ -22,6 +22,7 @@ using Portcullis.Gateway.Hosting;
 using Portcullis.McpHttp;
 using Portcullis.Pipeline;
 using Portcullis.Pipeline.Stages;
+using Portcullis.Registry;
 using Portcullis.Routing;
 using Portcullis.Sessions;
 using Portcullis.Storage;
@@ -69,6 +70,8 @@ public static class PortcullisGateway
         services.AddSingleton<IKillSwitchStore, SqliteKillSwitchStore>();
         services.AddSingleton<KillSwitches>();
         services.AddSingleton<LimitState>();
+        services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
+        services.AddSingleton<ServerRegistry>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -88,6 +91,7 @@ public static class PortcullisGateway
         services.AddSingleton(sp => new GovernedCallPipeline(
         [
             new RouteStage(sp.GetRequiredService<EndpointCatalog>()),
+            new RegistryStage(sp.GetRequiredService<ServerRegistry>()),
             new KillSwitchStage(sp.GetRequiredService<KillSwitches>()),
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),

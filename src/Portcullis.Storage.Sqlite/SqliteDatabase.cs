@@ -46,6 +46,32 @@ public sealed class SqliteDatabase
             PRIMARY KEY (target, id)
         );
         """,
+        """
+        CREATE TABLE registry_servers (
+            id            TEXT PRIMARY KEY,
+            state         TEXT NOT NULL,
+            approved_by   TEXT,
+            approved_at   TEXT,
+            justification TEXT,
+            updated_at    TEXT NOT NULL
+        );
+        CREATE TABLE registry_pins (
+            server_id TEXT NOT NULL,
+            kind      TEXT NOT NULL,
+            name      TEXT NOT NULL,
+            hash      TEXT NOT NULL,
+            canonical TEXT NOT NULL,
+            PRIMARY KEY (server_id, kind, name)
+        );
+        CREATE TABLE registry_approvals (
+            id            INTEGER PRIMARY KEY AUTOINCREMENT,
+            server_id     TEXT NOT NULL,
+            approved_by   TEXT NOT NULL,
+            at            TEXT NOT NULL,
+            justification TEXT,
+            diff          TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

@@ -11,6 +11,7 @@ public sealed class CancellationTests
     private static string Fixture => $"""
         servers:
           - id: fixture
+            preapproved: true
             command: dotnet
             args: ["{Repo.ConformanceFixtureDll}"]
         """;

@@ -23,6 +23,7 @@ public sealed partial class ConformanceTests
               allowAnonymous: true
             servers:
               - id: fixture
+                preapproved: true
                 command: dotnet
                 args: ["{Repo.ConformanceFixtureDll}"]
             """, ct);

@@ -14,6 +14,7 @@ public sealed class KillSwitchTests : IAsyncLifetime
     public async ValueTask InitializeAsync() => _gateway = await TestGateway.StartAsync($"""
         servers:
           - id: fixture
+            preapproved: true
             command: dotnet
             args: ["{Repo.ConformanceFixtureDll}"]
         {Yaml.TicketsStdio()}

@@ -11,6 +11,7 @@ public sealed class LimitsTests
         servers:
         {{Yaml.TicketsStdio()}}
           - id: fixture
+            preapproved: true
             command: dotnet
             args: ["{{Repo.ConformanceFixtureDll}}"]
             maxConcurrency: 1

@@ -15,6 +15,7 @@ public sealed class LogRoutingTests
         await using var gateway = await TestGateway.StartAsync($"""
             servers:
               - id: fixture
+                preapproved: true
                 command: dotnet
                 args: ["{Repo.ConformanceFixtureDll}"]
             """, ct);

@@ -48,6 +48,7 @@ public sealed class SupervisionTests
             servers:
             {Yaml.TicketsStdio()}
               - id: broken
+                preapproved: true
                 command: /nonexistent/mcp-server
             """, ct, waitForServers: false);
         await gateway.Upstream("tickets").WaitForStateAsync(UpstreamState.Ready, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);

@@ -461,7 +461,7 @@ public static class ConfigLoader
         private ServerConfig ReadServer(YamlNode node, string path)
         {
             var result = new ServerConfig { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency"))
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -478,6 +478,7 @@ public static class ConfigLoader
                     "headers" => result with { Headers = ReadStringMap(value, keyPath) },
                     "timeout" => result with { RequestTimeout = ReadDuration(value, keyPath) ?? result.RequestTimeout },
                     "environment" => result with { Environment = ReadString(value, keyPath) },
+                    "preapproved" => result with { Preapproved = ReadBool(value, keyPath) },
                     "maxConcurrency" => result with { MaxConcurrency = (int?)ReadLong(value, keyPath, min: 1) },
                     _ => result with { ConnectTimeout = ReadDuration(value, keyPath) ?? result.ConnectTimeout },
                 };

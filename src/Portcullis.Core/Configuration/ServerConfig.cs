@@ -38,6 +38,12 @@ public sealed record ServerConfig
     /// <summary>Static headers sent with every request to a remote server (http, sse).</summary>
     public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// The server's review happened in the configuration's own review: it is approved as declared, pinned on first
+    /// connect, and the approval is recorded with the configuration's version. Otherwise it stays proposed.
+    /// </summary>
+    public bool Preapproved { get; init; }
+
     /// <summary>Environment the server belongs to (dev, test, prod…), for policy conditions.</summary>
     public string? Environment { get; init; }
 

@@ -12,7 +12,7 @@ namespace Portcullis.Sessions;
 /// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
 /// log level) forwarded to the server that owns the item.
 /// </summary>
-public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills)
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry)
 {
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
@@ -87,9 +87,13 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
     };
 
-    /// <summary>Lists show a principal only what the policy could let it use (argument rules aside) and no kill switch stops.</summary>
+    /// <summary>
+    /// Lists show a principal only what the registry exposes (approved servers, tools matching their pins), the policy
+    /// could let it use (argument rules aside) and no kill switch stops.
+    /// </summary>
     private bool Visible(DownstreamSession session, Identity.Principal principal, UpstreamConnector upstream, Policy.PolicyTarget target, string name, ToolAnnotations? annotations) =>
-        kills.Stopping(upstream.Id, string.Concat(upstream.Id, "__", name), principal) is null
+        (target == Policy.PolicyTarget.Tool ? registry.View(upstream).Exposes(name) : registry.View(upstream).State == Registry.ServerState.Approved)
+        && kills.Stopping(upstream.Id, string.Concat(upstream.Id, "__", name), principal) is null
         && config.Policy.IsVisible(new Policy.PolicyRequest
         {
             Principal = principal,

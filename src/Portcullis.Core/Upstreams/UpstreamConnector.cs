@@ -69,6 +69,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     /// <summary>What the server announced about itself at initialization, if it has connected.</summary>
     public ServerCapabilities? Capabilities { get; private set; }
 
+    /// <summary>The server's instructions, as announced at initialization.</summary>
+    public string? Instructions { get; private set; }
+
     /// <summary>How many times the supervisor has reconnected after a loss.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
 
@@ -154,6 +157,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                     connectCts.CancelAfter(Config.ConnectTimeout);
                     client = await McpClient.CreateAsync(new ProgressRoutingTransport(CreateTransport(), _progress), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
                     Capabilities = client.ServerCapabilities;
+                    Instructions = client.ServerInstructions;
                     Catalog = await ListCatalogAsync(client, connectCts.Token).ConfigureAwait(false);
                 }
 

@@ -6,7 +6,7 @@ using Portcullis.Upstreams;
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>Connects the configured upstreams at start (without waiting for them: a dead server must not hold the gateway down) and stops them at shutdown.</summary>
-internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills) : IHostedService
+internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills, Registry.ServerRegistry registry) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -14,6 +14,7 @@ internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPoo
         await history.RecordAsync(new ConfigHistoryEntry(current.Version, current.SourcePath ?? "(inline)", DateTimeOffset.UtcNow, true, $"started with {current.Servers.Count} servers"), cancellationToken);
         await bootstrap.EnsureAsync(cancellationToken);
         await kills.LoadAsync(cancellationToken);
+        await registry.LoadAsync(cancellationToken);
         await pool.ApplyAsync(current, cancellationToken);
     }
 
