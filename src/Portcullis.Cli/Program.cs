@@ -7,5 +7,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     TokenCommand.Create(),
     PolicyCommand.Create(),
     KillCommand.Create(),
+    ServersCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -130,6 +130,7 @@ public static class PortcullisGateway
         admin.MapTokenApi();
         admin.MapPolicyApi();
         admin.MapKillApi();
+        admin.MapServerApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool) =>

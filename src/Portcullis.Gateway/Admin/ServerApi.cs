@@ -1,0 +1,102 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Portcullis.Configuration;
+using Portcullis.Identity;
+using Portcullis.McpHttp;
+using Portcullis.Registry;
+using Portcullis.Routing;
+using Portcullis.Sessions;
+using Portcullis.Upstreams;
+
+namespace Portcullis.Gateway.Admin;
+
+/// <summary><c>/admin/api/servers</c>: the registry — states, held-back tools and findings, diffs, approval, suspension, decommissioning.</summary>
+internal static class ServerApi
+{
+    public sealed record ApproveRequest(string? Justification);
+
+    public static void MapServerApi(this RouteGroupBuilder admin)
+    {
+        admin.MapGet("/servers", (UpstreamPool pool, ServerRegistry registry) => Results.Json(pool.All.Select(c => View(c, registry))));
+
+        admin.MapGet("/servers/{id}", (string id, UpstreamPool pool, ServerRegistry registry) =>
+            pool.Find(id) is { } connector
+                ? Results.Json(new { server = View(connector, registry), tools = connector.Catalog.Tools.Select(t => new { name = t.Name, exposed = registry.View(connector).Exposes(t.Name) }) })
+                : NotFound(id));
+
+        admin.MapGet("/servers/{id}/diff", (string id, UpstreamPool pool, ServerRegistry registry) =>
+            pool.Find(id) is null ? NotFound(id) : Results.Text(registry.Diff(id)));
+
+        admin.MapPost("/servers/{id}/approve", async (string id, ApproveRequest? request, ServerRegistry registry, HttpContext context, CancellationToken ct) =>
+        {
+            try
+            {
+                var (approved, findings, diff) = await registry.ApproveAsync(id, Principal.From(context.User)!.Subject, request?.Justification, ct);
+                return Results.Json(new
+                {
+                    approved,
+                    diff,
+                    findings = findings.Select(f => new { rule = f.Rule, severity = f.Severity.ToString().ToLowerInvariant(), location = f.Location, reason = f.Reason }),
+                    message = approved ? "approved and re-pinned" : "critical findings block approval; review them and approve with a justification to override",
+                }, statusCode: approved ? StatusCodes.Status200OK : StatusCodes.Status409Conflict);
+            }
+            catch (InvalidOperationException ex)
+            {
+                return Results.Json(new { error = ex.Message }, statusCode: StatusCodes.Status409Conflict);
+            }
+        });
+
+        admin.MapPost("/servers/{id}/suspend", (string id, ServerRegistry registry, HttpContext context, CancellationToken ct) => SetStateAsync(id, ServerState.Suspended, registry, context, ct));
+
+        admin.MapPost("/servers/{id}/decommission", async (string id, ServerRegistry registry, HttpContext context, SessionHub hub, McpHttpSessions sessions, GatewayConfigProvider config, CancellationToken ct) =>
+        {
+            var result = await SetStateAsync(id, ServerState.Decommissioned, registry, context, ct);
+            foreach (var session in hub.SessionsSeeing(id).Where(s => s.View is EndpointView.Server).ToList())
+            {
+                await sessions.CloseAsync(session.Id);
+            }
+
+            return result;
+        });
+    }
+
+    private static async Task<IResult> SetStateAsync(string id, ServerState state, ServerRegistry registry, HttpContext context, CancellationToken ct)
+    {
+        if (context.RequestServices.GetService(typeof(UpstreamPool)) is UpstreamPool pool && pool.Find(id) is null)
+        {
+            return NotFound(id);
+        }
+
+        await registry.SetStateAsync(id, state, Principal.From(context.User)!.Subject, ct);
+        var server = context.RequestServices.GetService(typeof(GatewayConfigProvider)) is GatewayConfigProvider config ? config.Current.FindServer(id) : null;
+        var credentials = server is null ? [] : server.Env.Keys.Concat(server.Headers.Keys).ToArray();
+        return Results.Json(new
+        {
+            id,
+            state = state.ToString().ToLowerInvariant(),
+            // Whatever the server was given may have leaked with it: list it so it gets rotated.
+            rotateCredentials = state == ServerState.Decommissioned ? credentials : [],
+        });
+    }
+
+    private static object View(UpstreamConnector connector, ServerRegistry registry)
+    {
+        var record = registry.RecordOf(connector.Id);
+        var view = registry.View(connector);
+        return new
+        {
+            id = connector.Id,
+            state = record.State.ToString().ToLowerInvariant(),
+            approvedBy = record.ApprovedBy,
+            approvedAt = record.ApprovedAt,
+            justification = record.Justification,
+            connection = connector.State.ToString().ToLowerInvariant(),
+            tools = connector.Catalog.Tools.Count,
+            heldForReview = view.Quarantined,
+            findings = view.Findings.Select(f => new { rule = f.Rule, severity = f.Severity.ToString().ToLowerInvariant(), location = f.Location, reason = f.Reason }),
+        };
+    }
+
+    private static IResult NotFound(string id) => Results.Json(new { error = $"no server '{id}' is configured" }, statusCode: StatusCodes.Status404NotFound);
+}
