@@ -8,5 +8,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     PolicyCommand.Create(),
     KillCommand.Create(),
     ServersCommand.Create(),
+    ScanCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -61,7 +61,8 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
     }
 
     /// <inheritdoc />
-    async ValueTask IDownstreamRouter.ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCalls.InFlightCall> calls, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async ValueTask ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCall> calls, CancellationToken cancellationToken)
     {
         var level = ReadLevel(notification);
         foreach (var call in calls.DistinctBy(c => c.Session.Id))

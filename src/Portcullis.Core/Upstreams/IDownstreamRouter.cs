@@ -12,7 +12,7 @@ public interface IDownstreamRouter
     ValueTask ForwardNotificationAsync(string serverId, JsonRpcNotification notification, CancellationToken cancellationToken);
 
     /// <summary>Delivers a log message from <paramref name="serverId"/> to the calls in flight there, at the level each session asked for.</summary>
-    internal ValueTask ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCalls.InFlightCall> calls, CancellationToken cancellationToken);
+    ValueTask ForwardLogAsync(string serverId, JsonRpcNotification notification, IReadOnlyList<InFlightCall> calls, CancellationToken cancellationToken);
 
     /// <summary>Tells sessions that see <paramref name="serverId"/> that its tools, resources or prompts changed.</summary>
     ValueTask CatalogChangedAsync(string serverId, CancellationToken cancellationToken);

@@ -41,9 +41,6 @@ internal sealed class InFlightCalls
         }
     }
 
-    /// <summary>One call: the request-bound server that answers the agent, and the agent's session.</summary>
-    public sealed record InFlightCall(McpServer Agent, DownstreamSession Session);
-
     /// <summary>Ends tracking of one call.</summary>
     public readonly struct Registration(InFlightCalls owner, LinkedListNode<InFlightCall> node) : IDisposable
     {
