@@ -97,6 +97,7 @@ public static class PortcullisGateway
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
             new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
+            new InspectStage(),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
         services.AddHostedService<GatewayLifecycle>();

@@ -125,6 +125,30 @@ public static class ConfigLoader
             return result;
         }
 
+        private InspectionConfig ReadInspection(YamlNode node, string path)
+        {
+            var result = new InspectionConfig();
+            foreach (var (key, value) in Entries(node, path, "injection", "secrets", "maxResultChars", "tools"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "injection" => result with { Injection = ReadOneOf(value, keyPath, "annotate", "block", "off") ?? result.Injection },
+                    "secrets" => result with { Secrets = ReadOneOf(value, keyPath, "redact", "block", "off") ?? result.Secrets },
+                    "maxResultChars" => result with { MaxResultChars = (int?)ReadLong(value, keyPath, min: 1) },
+                    _ => result with { ToolMaxResultChars = ReadStringMap(value, keyPath).ToDictionary(p => p.Key, p => int.TryParse(p.Value, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : ErrorValue(value, $"{keyPath}.{p.Key}"), StringComparer.Ordinal) },
+                };
+            }
+
+            return result;
+        }
+
+        private int ErrorValue(YamlNode node, string path)
+        {
+            Error(path, node, "expected a whole number of at least 1");
+            return 1;
+        }
+
         private PolicyConfig ReadPolicy(YamlNode node)
         {
             var result = new PolicyConfig();
@@ -461,7 +485,7 @@ public static class ConfigLoader
         private ServerConfig ReadServer(YamlNode node, string path)
         {
             var result = new ServerConfig { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved"))
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved", "inspect"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -479,6 +503,7 @@ public static class ConfigLoader
                     "timeout" => result with { RequestTimeout = ReadDuration(value, keyPath) ?? result.RequestTimeout },
                     "environment" => result with { Environment = ReadString(value, keyPath) },
                     "preapproved" => result with { Preapproved = ReadBool(value, keyPath) },
+                    "inspect" => result with { Inspect = ReadInspection(value, keyPath) },
                     "maxConcurrency" => result with { MaxConcurrency = (int?)ReadLong(value, keyPath, min: 1) },
                     _ => result with { ConnectTimeout = ReadDuration(value, keyPath) ?? result.ConnectTimeout },
                 };

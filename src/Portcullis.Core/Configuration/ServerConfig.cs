@@ -50,6 +50,9 @@ public sealed record ServerConfig
     /// <summary>Most requests in flight to this server at once; more are refused as limited. Null for no cap.</summary>
     public int? MaxConcurrency { get; init; }
 
+    /// <summary>How results of this server are inspected (injection, secrets, size).</summary>
+    public InspectionConfig Inspect { get; init; } = new();
+
     /// <summary>Longest time one request to this server may take before it is cancelled.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -46,6 +46,12 @@ public sealed class GovernedCall : IDisposable
     /// <summary>The upstream's answer (set by the upstream stage).</summary>
     public Result? Result { get; set; }
 
+    /// <summary>What inspecting the result found (set by the inspect stage), for audit.</summary>
+    public List<Scanning.Finding> Inspection { get; } = [];
+
+    /// <summary>What the gateway did to the result (redacted, truncated, annotated, blocked), for audit.</summary>
+    public List<string> Actions { get; } = [];
+
     /// <summary>The decision of the stage that stopped the call, if one did.</summary>
     public CallRejection? Rejection { get; private set; }
 

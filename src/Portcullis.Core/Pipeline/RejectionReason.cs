@@ -18,6 +18,9 @@ public enum RejectionReason
     /// <summary>A kill switch is engaged for the server, tool or member.</summary>
     Killed,
 
+    /// <summary>Inspection withheld the result.</summary>
+    Blocked,
+
     /// <summary>The upstream server is down, crashed or closed the connection.</summary>
     Unavailable,
 

@@ -76,6 +76,35 @@ public static partial class ToolScanner
         return Distinct(findings);
     }
 
+    /// <summary>Replaces every secret in <paramref name="text"/> with a visible marker; reports what was replaced.</summary>
+    public static string RedactSecrets(string text, string location, out IReadOnlyList<Finding> redacted)
+    {
+        var found = TextDetectors.ScanSecrets(text, location).OrderByDescending(s => s.Match.Index).ToList();
+        redacted = [.. found.Select(s => s.Finding).DistinctBy(f => f.Rule)];
+        if (found.Count == 0)
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text);
+        var end = int.MaxValue;
+        foreach (var (finding, match) in found)
+        {
+            if (match.Index + match.Length > end)
+            {
+                continue; // overlaps a later match already replaced
+            }
+
+            builder.Remove(match.Index, match.Length).Insert(match.Index, $"[redacted by Portcullis: {finding.Reason}]");
+            end = match.Index;
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>True for a finding about text that tries to instruct the model (as opposed to a secret).</summary>
+    public static bool IsInjection(Finding finding) => !finding.Rule.StartsWith("secret-", StringComparison.Ordinal) && finding.Severity >= Severity.High;
+
     /// <summary>Scans call arguments on the way out: secrets and text hidden by padding.</summary>
     public static IReadOnlyList<Finding> ScanArguments(IDictionary<string, JsonElement> arguments)
     {
