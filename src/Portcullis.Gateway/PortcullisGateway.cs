@@ -72,6 +72,8 @@ public static class PortcullisGateway
         services.AddSingleton<LimitState>();
         services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
         services.AddSingleton<ServerRegistry>();
+        services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
+        services.AddSingleton<SubmittedServers>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();

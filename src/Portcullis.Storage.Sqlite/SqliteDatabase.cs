@@ -72,6 +72,14 @@ public sealed class SqliteDatabase
             diff          TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE registry_submissions (
+            id           TEXT PRIMARY KEY,
+            definition   TEXT NOT NULL,
+            submitted_by TEXT NOT NULL,
+            submitted_at TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

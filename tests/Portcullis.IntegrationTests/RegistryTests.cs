@@ -112,6 +112,45 @@ public sealed class RegistryTests
         Assert.Contains("Server 'tickets' is suspended", suspended.Message);
     }
 
+    [Fact]
+    public async Task A_server_submitted_through_the_api_is_proposed_until_approved_and_survives_a_reload()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+
+        using (var invalid = await gateway.Http.PostAsJsonAsync("/admin/api/servers", new { id = "Bad Id", transport = "http", url = upstream.Url }, ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+            Assert.Contains("not a valid id", await invalid.Content.ReadAsStringAsync(ct));
+        }
+
+        using (var stdio = await gateway.Http.PostAsJsonAsync("/admin/api/servers", new { id = "shell", transport = "stdio", command = "/bin/sh" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, stdio.StatusCode);
+        }
+
+        using (var submitted = await gateway.Http.PostAsJsonAsync("/admin/api/servers", new { id = "kb", transport = "http", url = upstream.Url, description = "Knowledge base" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
+        }
+
+        await gateway.Upstream("kb").WaitForStateAsync(Portcullis.Upstreams.UpstreamState.Ready, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await using var client = await gateway.ConnectAsync(cancellationToken: ct);
+        Assert.DoesNotContain(await client.ListToolsAsync(cancellationToken: ct), t => t.Name.StartsWith("kb__", StringComparison.Ordinal));
+
+        using (var approve = await gateway.Http.PostAsJsonAsync("/admin/api/servers/kb/approve", new { }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        }
+
+        Assert.Equal("up", AggregateEndpointTests.Text(await client.CallToolAsync("kb__status", cancellationToken: ct)));
+
+        // Editing the file keeps the submitted server: it is not part of the file, and the file does not remove it.
+        Assert.True(await gateway.RewriteConfigAsync($"servers:\n{Yaml.TicketsStdio()}\n# edited", ct));
+        Assert.Equal("up", AggregateEndpointTests.Text(await client.CallToolAsync("kb__status", cancellationToken: ct)));
+    }
+
     /// <summary>Re-checks <paramref name="condition"/> each time the gateway signals a list change, up to 15 s.</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, SemaphoreSlim signal, CancellationToken ct)
     {

@@ -57,6 +57,19 @@ public static class ConfigLoader
         return config;
     }
 
+    /// <summary>Runs the validation rules on a configuration built in code (e.g. one with API-submitted servers added).</summary>
+    public static IReadOnlyList<ConfigError> Validate(GatewayConfig config)
+    {
+        var errors = new List<ConfigError>();
+        var noLines = new Dictionary<string, YamlDotNet.Core.Mark>(StringComparer.Ordinal);
+        foreach (var rule in ConfigRules.All)
+        {
+            rule.Check(config, noLines, errors);
+        }
+
+        return errors;
+    }
+
     private sealed class Reader
     {
         public List<ConfigError> Errors { get; } = [];

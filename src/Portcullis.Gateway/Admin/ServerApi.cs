@@ -16,9 +16,42 @@ internal static class ServerApi
 {
     public sealed record ApproveRequest(string? Justification);
 
+    public sealed record SubmitRequest(string Id, string? Transport, string? Url, string? Command, string[]? Args, Dictionary<string, string>? Env, Dictionary<string, string>? Headers, string? Description, string? Environment);
+
     public static void MapServerApi(this RouteGroupBuilder admin)
     {
         admin.MapGet("/servers", (UpstreamPool pool, ServerRegistry registry) => Results.Json(pool.All.Select(c => View(c, registry))));
+
+        admin.MapPost("/servers", async (SubmitRequest request, SubmittedServers submitted, HttpContext context, CancellationToken ct) =>
+        {
+            if (!Enum.TryParse<ServerTransport>(request.Transport ?? "http", ignoreCase: true, out var transport))
+            {
+                return Results.Json(new { error = "transport must be http or sse" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            if (transport == ServerTransport.Stdio)
+            {
+                // A stdio server is a process on the gateway's host: it is declared in the configuration, reviewed with it.
+                return Results.Json(new { error = "stdio servers run on the gateway's host and can only be declared in the configuration file; submit remote (http or sse) servers here" }, statusCode: StatusCodes.Status400BadRequest);
+            }
+
+            var server = new ServerConfig
+            {
+                Id = request.Id,
+                Transport = transport,
+                Url = request.Url is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri : null,
+                Command = request.Command,
+                Args = request.Args ?? [],
+                Env = request.Env ?? [],
+                Headers = request.Headers ?? [],
+                Description = request.Description,
+                Environment = request.Environment,
+            };
+            var errors = await submitted.SubmitAsync(server, Principal.From(context.User)!.Subject, ct);
+            return errors.Count > 0
+                ? Results.Json(new { error = "the server definition is invalid", errors = errors.Select(e => $"{e.Key}: {e.Message}") }, statusCode: StatusCodes.Status400BadRequest)
+                : Results.Json(new { id = server.Id, state = "proposed", message = $"submitted; it is reachable once approved: portcullis servers approve {server.Id}" }, statusCode: StatusCodes.Status201Created);
+        });
 
         admin.MapGet("/servers/{id}", (string id, UpstreamPool pool, ServerRegistry registry) =>
             pool.Find(id) is { } connector

@@ -17,6 +17,7 @@ internal sealed partial class ConfigReloader(
     UpstreamPool pool,
     SessionHub hub,
     IConfigHistoryStore history,
+    Registry.SubmittedServers submitted,
     ILogger<ConfigReloader> logger) : BackgroundService
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
@@ -69,7 +70,7 @@ internal sealed partial class ConfigReloader(
         GatewayConfig next;
         try
         {
-            next = ConfigLoader.LoadFile(path);
+            next = submitted.Merge(ConfigLoader.LoadFile(path));
         }
         catch (ConfigException ex)
         {

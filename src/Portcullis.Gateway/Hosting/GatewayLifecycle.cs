@@ -6,10 +6,12 @@ using Portcullis.Upstreams;
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>Connects the configured upstreams at start (without waiting for them: a dead server must not hold the gateway down) and stops them at shutdown.</summary>
-internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills, Registry.ServerRegistry registry) : IHostedService
+internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills, Registry.ServerRegistry registry, Registry.SubmittedServers submitted) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await submitted.LoadAsync(cancellationToken);
+        config.Swap(submitted.Merge(config.Current));
         var current = config.Current;
         await history.RecordAsync(new ConfigHistoryEntry(current.Version, current.SourcePath ?? "(inline)", DateTimeOffset.UtcNow, true, $"started with {current.Servers.Count} servers"), cancellationToken);
         await bootstrap.EnsureAsync(cancellationToken);
