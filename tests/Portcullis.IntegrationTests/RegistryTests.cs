@@ -151,6 +151,28 @@ public sealed class RegistryTests
         Assert.Equal("up", AggregateEndpointTests.Text(await client.CallToolAsync("kb__status", cancellationToken: ct)));
     }
 
+    [Fact]
+    public async Task Decommissioning_closes_the_servers_sessions_and_names_its_credentials_for_rotation()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.Http("kb", upstream.Url, extra: "    headers: { X-Api-Key: s3cr3t }")}", ct);
+        await using var direct = await gateway.ConnectAsync("/servers/kb/mcp", cancellationToken: ct);
+        var closed = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ((Portcullis.McpHttp.McpHttpSessions)gateway.Services.GetService(typeof(Portcullis.McpHttp.McpHttpSessions))!).Closed += id => closed.TrySetResult(id);
+
+        using var response = await gateway.Http.PostAsync("/admin/api/servers/kb/decommission", null, ct);
+
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement;
+        Assert.Equal("decommissioned", body.GetProperty("state").GetString());
+        Assert.Equal(["X-Api-Key"], body.GetProperty("rotateCredentials").EnumerateArray().Select(e => e.GetString()));
+        Assert.DoesNotContain("s3cr3t", body.ToString());
+        Assert.Equal(direct.SessionId, await closed.Task.WaitAsync(TimeSpan.FromSeconds(10), ct));
+        await using var client = await gateway.ConnectAsync(cancellationToken: ct);
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("kb__status", cancellationToken: ct).AsTask());
+        Assert.Contains("Server 'kb' is decommissioned", refused.Message);
+    }
+
     /// <summary>Re-checks <paramref name="condition"/> each time the gateway signals a list change, up to 15 s.</summary>
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, SemaphoreSlim signal, CancellationToken ct)
     {

@@ -80,36 +80,32 @@ internal static class ServerApi
             }
         });
 
-        admin.MapPost("/servers/{id}/suspend", (string id, ServerRegistry registry, HttpContext context, CancellationToken ct) => SetStateAsync(id, ServerState.Suspended, registry, context, ct));
-
-        admin.MapPost("/servers/{id}/decommission", async (string id, ServerRegistry registry, HttpContext context, SessionHub hub, McpHttpSessions sessions, GatewayConfigProvider config, CancellationToken ct) =>
+        admin.MapPost("/servers/{id}/suspend", async (string id, ServerRegistry registry, GatewayConfigProvider config, HttpContext context, CancellationToken ct) =>
         {
-            var result = await SetStateAsync(id, ServerState.Decommissioned, registry, context, ct);
+            if (config.Current.FindServer(id) is null)
+            {
+                return NotFound(id);
+            }
+
+            await registry.SetStateAsync(id, ServerState.Suspended, Principal.From(context.User)!.Subject, ct);
+            return Results.Json(new { id, state = "suspended", rotateCredentials = Array.Empty<string>() });
+        });
+
+        admin.MapPost("/servers/{id}/decommission", async (string id, ServerRegistry registry, GatewayConfigProvider config, SessionHub hub, McpHttpSessions sessions, HttpContext context, CancellationToken ct) =>
+        {
+            if (config.Current.FindServer(id) is not { } server)
+            {
+                return NotFound(id);
+            }
+
+            await registry.SetStateAsync(id, ServerState.Decommissioned, Principal.From(context.User)!.Subject, ct);
             foreach (var session in hub.SessionsSeeing(id).Where(s => s.View is EndpointView.Server).ToList())
             {
                 await sessions.CloseAsync(session.Id);
             }
 
-            return result;
-        });
-    }
-
-    private static async Task<IResult> SetStateAsync(string id, ServerState state, ServerRegistry registry, HttpContext context, CancellationToken ct)
-    {
-        if (context.RequestServices.GetService(typeof(UpstreamPool)) is UpstreamPool pool && pool.Find(id) is null)
-        {
-            return NotFound(id);
-        }
-
-        await registry.SetStateAsync(id, state, Principal.From(context.User)!.Subject, ct);
-        var server = context.RequestServices.GetService(typeof(GatewayConfigProvider)) is GatewayConfigProvider config ? config.Current.FindServer(id) : null;
-        var credentials = server is null ? [] : server.Env.Keys.Concat(server.Headers.Keys).ToArray();
-        return Results.Json(new
-        {
-            id,
-            state = state.ToString().ToLowerInvariant(),
-            // Whatever the server was given may have leaked with it: list it so it gets rotated.
-            rotateCredentials = state == ServerState.Decommissioned ? credentials : [],
+            // Whatever the server was given may have leaked with it: name it so it gets rotated.
+            return Results.Json(new { id, state = "decommissioned", rotateCredentials = server.Env.Keys.Concat(server.Headers.Keys).ToArray() });
         });
     }
 
