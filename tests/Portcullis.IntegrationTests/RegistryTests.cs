@@ -130,7 +130,7 @@ public sealed class RegistryTests
             Assert.Equal(HttpStatusCode.BadRequest, stdio.StatusCode);
         }
 
-        using (var submitted = await gateway.Http.PostAsJsonAsync("/admin/api/servers", new { id = "kb", transport = "http", url = upstream.Url, description = "Knowledge base" }, ct))
+        using (var submitted = await gateway.Http.PostAsJsonAsync("/admin/api/servers", new { id = "kb", transport = "http", url = upstream.Url, description = "Knowledge base", owner = "support-platform", riskNotes = "read-only articles" }, ct))
         {
             Assert.Equal(HttpStatusCode.Created, submitted.StatusCode);
         }
@@ -145,6 +145,10 @@ public sealed class RegistryTests
         }
 
         Assert.Equal("up", AggregateEndpointTests.Text(await client.CallToolAsync("kb__status", cancellationToken: ct)));
+        var record = JsonDocument.Parse(await gateway.Http.GetStringAsync("/admin/api/servers", ct)).RootElement.EnumerateArray().Single(s => s.GetProperty("id").GetString() == "kb");
+        Assert.Equal("support-platform", record.GetProperty("owner").GetString());
+        Assert.Equal("read-only articles", record.GetProperty("riskNotes").GetString());
+        Assert.Equal("tester", record.GetProperty("approvedBy").GetString());
 
         // Editing the file keeps the submitted server: it is not part of the file, and the file does not remove it.
         Assert.True(await gateway.RewriteConfigAsync($"servers:\n{Yaml.TicketsStdio()}\n# edited", ct));

@@ -498,7 +498,7 @@ public static class ConfigLoader
         private ServerConfig ReadServer(YamlNode node, string path)
         {
             var result = new ServerConfig { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved", "inspect"))
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved", "inspect", "owner", "riskNotes"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -506,6 +506,8 @@ public static class ConfigLoader
                     "id" => result with { Id = ReadString(value, keyPath) ?? "" },
                     "transport" => result with { Transport = ReadEnum(value, keyPath, result.Transport) },
                     "description" => result with { Description = ReadString(value, keyPath) },
+                    "owner" => result with { Owner = ReadString(value, keyPath) },
+                    "riskNotes" => result with { RiskNotes = ReadString(value, keyPath) },
                     "command" => result with { Command = ReadString(value, keyPath) },
                     "args" => result with { Args = ReadStrings(value, keyPath) },
                     "env" => result with { Env = ReadStringMap(value, keyPath) },

@@ -17,6 +17,12 @@ public sealed record ServerConfig
     /// <summary>Human-readable description shown in listings.</summary>
     public string? Description { get; init; }
 
+    /// <summary>Who answers for the server (a team or person), shown in the registry.</summary>
+    public string? Owner { get; init; }
+
+    /// <summary>What a reviewer should know about the server's risks.</summary>
+    public string? RiskNotes { get; init; }
+
     /// <summary>Program to run (stdio).</summary>
     public string? Command { get; init; }
 

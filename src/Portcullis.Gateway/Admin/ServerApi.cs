@@ -16,11 +16,12 @@ internal static class ServerApi
 {
     public sealed record ApproveRequest(string? Justification);
 
-    public sealed record SubmitRequest(string Id, string? Transport, string? Url, string? Command, string[]? Args, Dictionary<string, string>? Env, Dictionary<string, string>? Headers, string? Description, string? Environment);
+    public sealed record SubmitRequest(string Id, string? Transport, string? Url, string? Command, string[]? Args, Dictionary<string, string>? Env, Dictionary<string, string>? Headers, string? Description, string? Environment, string? Owner, string? RiskNotes);
 
     public static void MapServerApi(this RouteGroupBuilder admin)
     {
         admin.MapGet("/servers", (UpstreamPool pool, ServerRegistry registry) => Results.Json(pool.All.Select(c => View(c, registry))));
+
 
         admin.MapPost("/servers", async (SubmitRequest request, SubmittedServers submitted, HttpContext context, CancellationToken ct) =>
         {
@@ -46,6 +47,8 @@ internal static class ServerApi
                 Headers = request.Headers ?? [],
                 Description = request.Description,
                 Environment = request.Environment,
+                Owner = request.Owner,
+                RiskNotes = request.RiskNotes,
             };
             var errors = await submitted.SubmitAsync(server, Principal.From(context.User)!.Subject, ct);
             return errors.Count > 0
@@ -116,6 +119,10 @@ internal static class ServerApi
         return new
         {
             id = connector.Id,
+            description = connector.Config.Description,
+            owner = connector.Config.Owner,
+            environment = connector.Config.Environment,
+            riskNotes = connector.Config.RiskNotes,
             state = record.State.ToString().ToLowerInvariant(),
             approvedBy = record.ApprovedBy,
             approvedAt = record.ApprovedAt,
