@@ -13,6 +13,7 @@ using ModelContextProtocol.Server;
 using Portcullis.Configuration;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portcullis.Audit;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.FrontDoor;
 using Portcullis.Gateway.Identity;
@@ -74,6 +75,8 @@ public static class PortcullisGateway
         services.AddSingleton<ServerRegistry>();
         services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
         services.AddSingleton<SubmittedServers>();
+        services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddSingleton<AuditLog>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -98,6 +101,7 @@ public static class PortcullisGateway
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
             new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
+            new AuditIntentStage(sp.GetRequiredService<AuditLog>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
             new InspectStage(),
         ]));
@@ -129,11 +133,12 @@ public static class PortcullisGateway
             .AddEndpointFilter(McpAccess.RequirePrincipal)
             .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)));
         app.MapProtectedResourceMetadata();
-        var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin);
+        var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin).AddEndpointFilter(AuditApi.RecordChanges);
         admin.MapTokenApi();
         admin.MapPolicyApi();
         admin.MapKillApi();
         admin.MapServerApi();
+        admin.MapAuditApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool) =>

@@ -80,6 +80,19 @@ public sealed class SqliteDatabase
             submitted_at TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE audit (
+            seq     INTEGER PRIMARY KEY,
+            time    TEXT NOT NULL,
+            kind    TEXT NOT NULL,
+            subject TEXT,
+            target  TEXT,
+            outcome TEXT NOT NULL,
+            record  TEXT NOT NULL
+        );
+        CREATE INDEX audit_subject ON audit (subject, seq);
+        CREATE INDEX audit_time ON audit (time);
+        """,
     ];
 
     private readonly string _connectionString;

@@ -52,6 +52,15 @@ public sealed class GovernedCall : IDisposable
     /// <summary>What the gateway did to the result (redacted, truncated, annotated, blocked), for audit.</summary>
     public List<string> Actions { get; } = [];
 
+    /// <summary>W3C trace id of the call, shared with the upstream request.</summary>
+    public string TraceId { get; } = (System.Diagnostics.Activity.Current?.TraceId ?? System.Diagnostics.ActivityTraceId.CreateRandom()).ToHexString();
+
+    /// <summary>Each stage's decision and time, in order (set by the pipeline), for audit.</summary>
+    public List<string> StageLog { get; } = [];
+
+    /// <summary>SHA-256 of the approved definition of the target (set by the registry stage), for audit.</summary>
+    public string? PinHash { get; set; }
+
     /// <summary>The decision of the stage that stopped the call, if one did.</summary>
     public CallRejection? Rejection { get; private set; }
 

@@ -19,7 +19,14 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
         {
             foreach (var stage in _stages)
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await stage.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
+                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                call.StageLog.Add(call.Rejection is { } rejection
+                    ? $"{stage.Name}: {rejection.Reason.ToString().ToLowerInvariant()} [{elapsed:0.###} ms]"
+                    : stage is Stages.PolicyStage && call.Decision is { } decision
+                        ? $"{stage.Name}: {decision.Effect.ToString().ToLowerInvariant()} by {decision.RuleId} ({decision.PolicyVersion}) [{elapsed:0.###} ms]"
+                        : $"{stage.Name}: passed [{elapsed:0.###} ms]");
                 if (call.Rejection is not null)
                 {
                     return;

@@ -63,6 +63,10 @@ public sealed partial class ServerRegistry(IRegistryStore store, GatewayConfigPr
         return view;
     }
 
+    /// <summary>SHA-256 of the approved definition of a tool, for audit; null when it has none.</summary>
+    public string? PinHashOf(string serverId, string toolName) =>
+        _pins.TryGetValue(serverId, out var pins) && pins.TryGetValue("tool:" + toolName, out var pin) ? pin.Hash : null;
+
     /// <summary>Approves the server as it is now: re-pins its live catalog. Critical findings block unless a justification is given.</summary>
     public async Task<(bool Approved, IReadOnlyList<Finding> Findings, string Diff)> ApproveAsync(string serverId, string approver, string? justification, CancellationToken cancellationToken)
     {

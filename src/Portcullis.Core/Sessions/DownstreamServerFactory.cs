@@ -12,7 +12,7 @@ namespace Portcullis.Sessions;
 /// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
 /// log level) forwarded to the server that owns the item.
 /// </summary>
-public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry)
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry, Audit.AuditLog audit)
 {
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
@@ -30,7 +30,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         },
         Handlers = new McpServerHandlers
         {
-            ListToolsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session), (c, t) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Tool, t.Name, t.Annotations)), request.Params?.Cursor, (items, next) => new ListToolsResult { Tools = items, NextCursor = next })),
+            ListToolsHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.ToolsList, request, session, () => ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session), (c, t) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Tool, t.Name, t.Annotations)), request.Params?.Cursor, (items, next) => (new ListToolsResult { Tools = items, NextCursor = next }, items.Count)), cancellationToken),
             CallToolHandler = async (request, cancellationToken) =>
             {
                 var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false);
@@ -43,9 +43,9 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                     var r => throw ToException(r),
                 };
             },
-            ListPromptsHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session), (c, p) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Prompt, p.Name, null)), request.Params?.Cursor, (items, next) => new ListPromptsResult { Prompts = items, NextCursor = next })),
+            ListPromptsHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.PromptsList, request, session, () => ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session), (c, p) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Prompt, p.Name, null)), request.Params?.Cursor, (items, next) => (new ListPromptsResult { Prompts = items, NextCursor = next }, items.Count)), cancellationToken),
             GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
-            ListResourcesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session), (c, r) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Resource, r.Uri, null)), request.Params?.Cursor, (items, next) => new ListResourcesResult { Resources = items, NextCursor = next })),
+            ListResourcesHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.ResourcesList, request, session, () => ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session), (c, r) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Resource, r.Uri, null)), request.Params?.Cursor, (items, next) => (new ListResourcesResult { Resources = items, NextCursor = next }, items.Count)), cancellationToken),
             ListResourceTemplatesHandler = (request, _) => ValueTask.FromResult(ListPager.Page(catalog.ListResourceTemplates(session.View, PrincipalOf(request, session)), request.Params?.Cursor, (items, next) => new ListResourceTemplatesResult { ResourceTemplates = items, NextCursor = next })),
             ReadResourceHandler = async (request, cancellationToken) => (ReadResourceResult)await RunOrThrowAsync(CallKind.ResourceRead, request.Params!.Uri, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
             SubscribeToResourcesHandler = async (request, cancellationToken) =>
@@ -109,11 +109,38 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
     private static Identity.Principal PrincipalOf(MessageContext request, DownstreamSession session) =>
         Identity.Principal.From(request.User) ?? session.Opener;
 
+    /// <summary>
+    /// Runs the pipeline, then makes the call's audit record durable before anything is returned: an answer the
+    /// evidence cannot vouch for is withheld (fail closed).
+    /// </summary>
     private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session, Agent = agent, Principal = principal };
         await pipeline.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
+        await AppendOrFailClosedAsync(Audit.AuditRecords.FromCall(call, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds)).ConfigureAwait(false);
         return call;
+    }
+
+    private async ValueTask<TResult> AuditedListAsync<TParams, TResult>(string method, RequestContext<TParams> request, DownstreamSession session, Func<(TResult Result, int Count)> list, CancellationToken cancellationToken)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var (result, count) = list();
+        await AppendOrFailClosedAsync(Audit.AuditRecords.FromList(method, PrincipalOf(request, session), session.Id, count, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds)).ConfigureAwait(false);
+        return result;
+    }
+
+    private async ValueTask AppendOrFailClosedAsync(Audit.AuditRecord record)
+    {
+        try
+        {
+            // Not tied to the agent's cancellation: once the pipeline has acted, its record is written regardless.
+            await audit.AppendAsync(record, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Audit.AuditUnavailableException ex)
+        {
+            throw new McpProtocolException(ex.Message, McpErrorCode.InternalError);
+        }
     }
 
     private async ValueTask<Result> RunOrThrowAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)

@@ -18,6 +18,7 @@ internal sealed partial class ConfigReloader(
     SessionHub hub,
     IConfigHistoryStore history,
     Registry.SubmittedServers submitted,
+    Audit.AuditLog audit,
     ILogger<ConfigReloader> logger) : BackgroundService
 {
     private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(300);
@@ -76,6 +77,7 @@ internal sealed partial class ConfigReloader(
         {
             LogRejected(ex.Message, previous.Version);
             await history.RecordAsync(new ConfigHistoryEntry("", path, DateTimeOffset.UtcNow, false, ex.Message), cancellationToken);
+            await RecordAsync("refused", ex.Message, cancellationToken);
             Reloaded?.Invoke(false);
             return false;
         }
@@ -95,8 +97,22 @@ internal sealed partial class ConfigReloader(
         await hub.NotifyAllListsChangedAsync(changed, cancellationToken);
         LogApplied(next.Version, changed.Count == 0 ? "none" : string.Join(", ", changed));
         await history.RecordAsync(new ConfigHistoryEntry(next.Version, path, DateTimeOffset.UtcNow, true, "servers changed: " + (changed.Count == 0 ? "none" : string.Join(", ", changed))), cancellationToken);
+        await RecordAsync("success", $"version {next.Version[..12]} in force; servers changed: {(changed.Count == 0 ? "none" : string.Join(", ", changed))}", cancellationToken);
         Reloaded?.Invoke(true);
         return true;
+    }
+
+    /// <summary>Puts the reload in the audit chain; a reload is an admin action even when nobody typed a command.</summary>
+    private async Task RecordAsync(string outcome, string detail, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await audit.AppendAsync(Audit.AuditRecords.FromAdmin("config-reload", config.Current.SourcePath ?? "(config)", null, outcome, detail), cancellationToken);
+        }
+        catch (Audit.AuditUnavailableException ex)
+        {
+            logger.LogCritical("The configuration reload could not be audited: {Reason}", ex.Message);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Configuration change refused; version {Version} stays in force. {Errors}")]

@@ -6,10 +6,11 @@ using Portcullis.Upstreams;
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>Connects the configured upstreams at start (without waiting for them: a dead server must not hold the gateway down) and stops them at shutdown.</summary>
-internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills, Registry.ServerRegistry registry, Registry.SubmittedServers submitted) : IHostedService
+internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPool pool, IConfigHistoryStore history, Identity.BootstrapAdmin bootstrap, Limits.KillSwitches kills, Registry.ServerRegistry registry, Registry.SubmittedServers submitted, Audit.AuditLog audit) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await audit.StartAsync(cancellationToken);
         await submitted.LoadAsync(cancellationToken);
         config.Swap(submitted.Merge(config.Current));
         var current = config.Current;
@@ -20,5 +21,9 @@ internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPoo
         await pool.ApplyAsync(current, cancellationToken);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken) => await pool.DisposeAsync();
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await pool.DisposeAsync();
+        await audit.DisposeAsync();
+    }
 }

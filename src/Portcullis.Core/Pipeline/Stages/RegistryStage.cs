@@ -13,6 +13,7 @@ public sealed class RegistryStage(ServerRegistry registry) : IGovernedCallStage
     {
         var upstream = call.Upstream!;
         var view = registry.View(upstream);
+        call.PinHash = call.Kind == CallKind.ToolCall ? registry.PinHashOf(upstream.Id, call.UpstreamName!) : null;
         if (view.State != ServerState.Approved)
         {
             call.Reject(Name, RejectionReason.Forbidden, view.State == ServerState.Proposed

@@ -37,8 +37,8 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
             call.Result = call.Kind switch
             {
                 CallKind.ToolCall => await SendToolCallAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
-                CallKind.ResourceRead => await SendAsync<ReadResourceResult>(client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
-                _ => await SendAsync<GetPromptResult>(client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call.Params) }, timeoutCts.Token).ConfigureAwait(false),
+                CallKind.ResourceRead => await SendAsync<ReadResourceResult>(client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
+                _ => await SendAsync<GetPromptResult>(client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
             };
         }
         catch (UpstreamUnavailableException ex)
@@ -66,7 +66,7 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
     private static async Task<CallToolResult> SendToolCallAsync(McpClient client, GovernedCall call, CancellationToken cancellationToken)
     {
         var request = (CallToolRequestParams)call.Params;
-        var meta = ForwardedMeta(request);
+        var meta = ForwardedMeta(call);
         if (request.ProgressToken is not { } progressToken)
         {
             return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
@@ -74,7 +74,6 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
 
         // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
         using var route = call.Upstream!.RouteProgress(call.Agent, progressToken);
-        meta ??= [];
         meta["progressToken"] = route.Token;
         return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
     }
@@ -121,23 +120,25 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         }
     }
 
-    /// <summary>The agent's <c>_meta</c> minus its progress token, which belongs to the agent's session, not the upstream one.</summary>
-    private static JsonObject? ForwardedMeta(RequestParams request)
+    /// <summary>
+    /// The agent's <c>_meta</c> minus its progress token (which belongs to the agent's session), plus the call's W3C
+    /// <c>traceparent</c>, so the upstream's logs and the audit record share a correlation id.
+    /// </summary>
+    private static JsonObject ForwardedMeta(GovernedCall call)
     {
-        if (request.Meta is not { Count: > 0 } meta)
-        {
-            return null;
-        }
-
         var copy = new JsonObject();
-        foreach (var (key, value) in meta)
+        if (call.Params.Meta is { Count: > 0 } meta)
         {
-            if (key != "progressToken")
+            foreach (var (key, value) in meta)
             {
-                copy[key] = value?.DeepClone();
+                if (key is not ("progressToken" or "traceparent"))
+                {
+                    copy[key] = value?.DeepClone();
+                }
             }
         }
 
-        return copy.Count == 0 ? null : copy;
+        copy["traceparent"] = $"00-{call.TraceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01";
+        return copy;
     }
 }

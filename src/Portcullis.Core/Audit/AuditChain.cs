@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Portcullis.Audit;
+
+/// <summary>The hash chain: how a record's hash is computed, and how a sequence of records is verified.</summary>
+public static class AuditChain
+{
+    /// <summary>The previous hash of the first record.</summary>
+    public static readonly string Genesis = new('0', 64);
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>SHA-256 over the previous hash and the record's content (every field but <see cref="AuditRecord.Hash"/>).</summary>
+    public static string HashOf(AuditRecord record)
+    {
+        var content = JsonSerializer.Serialize(record with { Hash = "" }, Json);
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(record.PrevHash + "\n" + content)));
+    }
+
+    /// <summary>Links <paramref name="record"/> after the record with <paramref name="previousHash"/> at <paramref name="seq"/>.</summary>
+    public static AuditRecord Link(AuditRecord record, long seq, string previousHash)
+    {
+        var linked = record with { Seq = seq, PrevHash = previousHash, Hash = "" };
+        return linked with { Hash = HashOf(linked) };
+    }
+
+    /// <summary>
+    /// Checks records in stored order. Returns null when the chain is whole, or what is wrong with the first record
+    /// that breaks it: edited (its hash does not match its content), deleted or inserted (a gap or repeat in the
+    /// sequence, or a link to the wrong predecessor), reordered.
+    /// </summary>
+    public static string? FirstBreak(IEnumerable<AuditRecord> records)
+    {
+        var expectedSeq = 1L;
+        var previous = Genesis;
+        foreach (var record in records)
+        {
+            if (record.Seq != expectedSeq)
+            {
+                return record.Seq > expectedSeq
+                    ? $"record {expectedSeq} is missing: the chain jumps from {expectedSeq - 1} to {record.Seq} (deleted)"
+                    : $"record {record.Seq} appears after {expectedSeq - 1}: records were inserted or reordered";
+            }
+
+            if (HashOf(record) != record.Hash)
+            {
+                return $"record {record.Seq} was edited: its content no longer matches its hash";
+            }
+
+            if (record.PrevHash != previous)
+            {
+                return $"record {record.Seq} does not follow record {record.Seq - 1}: the chain was rewritten, reordered or a record was inserted";
+            }
+
+            previous = record.Hash;
+            expectedSeq++;
+        }
+
+        return null;
+    }
+}

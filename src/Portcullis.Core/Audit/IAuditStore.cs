@@ -1,0 +1,17 @@
+namespace Portcullis.Audit;
+
+/// <summary>Append-only storage of the audit chain.</summary>
+public interface IAuditStore
+{
+    /// <summary>The last record, or null when the chain is empty.</summary>
+    Task<AuditRecord?> LastAsync(CancellationToken cancellationToken);
+
+    /// <summary>Appends records (already linked) in one durable transaction.</summary>
+    Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+
+    /// <summary>Records matching a query, oldest first.</summary>
+    Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Every record in stored order, for verification.</summary>
+    IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Portcullis.Audit;
+
+namespace Portcullis.Storage.Sqlite;
+
+/// <summary>The audit chain in SQLite: one row per record, the full record as JSON, a few columns to filter on.</summary>
+public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
+{
+    private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
+
+    /// <inheritdoc />
+    public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT record FROM audit ORDER BY seq DESC LIMIT 1";
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json ? Deserialize(json) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = connection.BeginTransaction();
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO audit (seq, time, kind, subject, target, outcome, record) VALUES ($seq, $time, $kind, $subject, $target, $outcome, $record)";
+        var seq = command.Parameters.Add("$seq", SqliteType.Integer);
+        var time = command.Parameters.Add("$time", SqliteType.Text);
+        var kind = command.Parameters.Add("$kind", SqliteType.Text);
+        var subject = command.Parameters.Add("$subject", SqliteType.Text);
+        var target = command.Parameters.Add("$target", SqliteType.Text);
+        var outcome = command.Parameters.Add("$outcome", SqliteType.Text);
+        var body = command.Parameters.Add("$record", SqliteType.Text);
+        foreach (var record in records)
+        {
+            seq.Value = record.Seq;
+            time.Value = record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+            kind.Value = record.Kind;
+            subject.Value = (object?)record.Subject ?? DBNull.Value;
+            target.Value = (object?)record.Target ?? DBNull.Value;
+            outcome.Value = record.Outcome;
+            body.Value = JsonSerializer.Serialize(record);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        var where = new List<string>();
+        if (query.Subject is { } subject)
+        {
+            where.Add("subject = $subject");
+            command.Parameters.AddWithValue("$subject", subject);
+        }
+
+        if (query.Target is { } target)
+        {
+            where.Add("target GLOB $target");
+            command.Parameters.AddWithValue("$target", target);
+        }
+
+        if (query.Kind is { } kind)
+        {
+            where.Add("kind GLOB $kind");
+            command.Parameters.AddWithValue("$kind", kind);
+        }
+
+        if (query.Outcome is { } outcome)
+        {
+            where.Add(outcome == "denied" ? $"outcome IN ({string.Join(", ", DenialOutcomes.Select(o => $"'{o}'"))})" : "outcome = $outcome");
+            command.Parameters.AddWithValue("$outcome", outcome);
+        }
+
+        if (query.Since is { } since)
+        {
+            where.Add("time >= $since");
+            command.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        }
+
+        if (query.AfterSeq is { } after)
+        {
+            where.Add("seq > $after");
+            command.Parameters.AddWithValue("$after", after);
+        }
+
+        command.Parameters.AddWithValue("$limit", Math.Clamp(query.Limit, 1, 10_000));
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        command.CommandText = query.Newest
+            ? $"SELECT record FROM (SELECT seq, record FROM audit {filter} ORDER BY seq DESC LIMIT $limit) ORDER BY seq"
+            : $"SELECT record FROM audit {filter} ORDER BY seq LIMIT $limit";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<AuditRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(Deserialize(reader.GetString(0)));
+        }
+
+        return records;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AuditRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT record FROM audit ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return Deserialize(reader.GetString(0));
+        }
+    }
+
+    private static AuditRecord Deserialize(string json) => JsonSerializer.Deserialize<AuditRecord>(json)!;
+}
