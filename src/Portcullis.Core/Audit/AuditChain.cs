@@ -31,22 +31,29 @@ public static class AuditChain
     /// that breaks it: edited (its hash does not match its content), deleted or inserted (a gap or repeat in the
     /// sequence, or a link to the wrong predecessor), reordered.
     /// </summary>
-    public static string? FirstBreak(IEnumerable<AuditRecord> records)
+    public static string? FirstBreak(IReadOnlyList<AuditRecord> records)
     {
         var expectedSeq = 1L;
         var previous = Genesis;
-        foreach (var record in records)
+        for (var i = 0; i < records.Count; i++)
         {
+            var record = records[i];
             if (record.Seq != expectedSeq)
             {
+                var seq = expectedSeq;
+                if (records.Skip(i + 1).Any(r => r.Seq == seq))
+                {
+                    return $"record {record.Seq} appears where record {expectedSeq} belongs: records were reordered";
+                }
+
                 return record.Seq > expectedSeq
                     ? $"record {expectedSeq} is missing: the chain jumps from {expectedSeq - 1} to {record.Seq} (deleted)"
-                    : $"record {record.Seq} appears after {expectedSeq - 1}: records were inserted or reordered";
+                    : $"record {record.Seq} appears again after {expectedSeq - 1}: a record was inserted";
             }
 
             if (HashOf(record) != record.Hash)
             {
-                return $"record {record.Seq} was edited: its content no longer matches its hash";
+                return $"record {record.Seq} was edited or forged: its content no longer matches its hash";
             }
 
             if (record.PrevHash != previous)

@@ -24,6 +24,9 @@ internal sealed class ChangingServer : IAsyncDisposable
 
     public string Url => _app.ListeningAddress() + "/mcp";
 
+    /// <summary>The <c>_meta.traceparent</c> of the last call received.</summary>
+    public string? LastTraceparent { get; private set; }
+
     public static async Task<ChangingServer> StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -48,7 +51,11 @@ internal sealed class ChangingServer : IAsyncDisposable
                             new Tool { Name = "status", Description = "Reports whether the knowledge base is up.", InputSchema = JsonDocument.Parse("""{"type":"object"}""").RootElement },
                         ],
                     }),
-                    CallToolHandler = (request, _) => ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = request.Params!.Name == "status" ? "up" : "article: " + request.Params.Arguments?["title"] }] }),
+                    CallToolHandler = (request, _) =>
+                    {
+                        server.LastTraceparent = request.Params?.Meta?["traceparent"]?.GetValue<string>();
+                        return ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = request.Params!.Name == "status" ? "up" : "article: " + request.Params.Arguments?["title"] }] });
+                    },
                 },
             }, null, app.Services);
             server._sessions.Add(session);
