@@ -9,5 +9,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     KillCommand.Create(),
     ServersCommand.Create(),
     ScanCommand.Create(),
+    AuditCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -146,6 +146,39 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Audit_verbs_show_query_verify_and_export_the_chain_including_admin_actions()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+        var admin = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = gateway.Token };
+        await using (var client = await gateway.ConnectAsync(cancellationToken: ct))
+        {
+            await client.CallToolAsync("tickets__get_ticket", new Dictionary<string, object?> { ["id"] = 2 }, cancellationToken: ct);
+        }
+
+        Assert.Equal(0, (await RunAsync(["kill", "tool", "tickets__delete_ticket"], admin)).ExitCode);
+
+        var (tailExit, tail) = await RunAsync(["audit", "tail", "-n", "50"], admin);
+        Assert.True(tailExit == 0, tail);
+        Assert.Matches(@"tools/call\s+tester\s+tickets__get_ticket\s+success", tail);
+        Assert.Matches(@"admin:post \S*kill\s+tester\s+/admin/api/kill\s+success", tail);
+
+        var (_, query) = await RunAsync(["audit", "query", "--member", "tester", "--tool", "tickets__*", "--since", "1h"], admin);
+        Assert.Contains("tickets__get_ticket", query);
+        Assert.DoesNotContain("admin:", query);
+
+        var (verifyExit, verify) = await RunAsync(["audit", "verify"], admin);
+        Assert.True(verifyExit == 0, verify);
+        Assert.Matches(@"OK: \d+ records, chain intact", verify);
+
+        var (exportExit, export) = await RunAsync(["audit", "export"], admin);
+        Assert.Equal(0, exportExit);
+        var lines = export.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, line => Assert.StartsWith("{\"seq\":", line));
+        Assert.Contains(lines, line => line.Contains("\"kind\":\"tools/call\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
     {
         var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);
