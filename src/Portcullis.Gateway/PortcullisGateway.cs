@@ -76,6 +76,7 @@ public static class PortcullisGateway
         services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
         services.AddSingleton<SubmittedServers>();
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddSingleton(_ => AuditSigner.LoadOrCreate(config.PathFromConfig(config.Audit.SigningKey)));
         services.AddSingleton<AuditLog>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));

@@ -108,6 +108,36 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
     }
 
     /// <inheritdoc />
+    public async Task AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "INSERT OR REPLACE INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES ($seq, $hash, $time, $key, $signature)";
+        command.Parameters.AddWithValue("$seq", checkpoint.Seq);
+        command.Parameters.AddWithValue("$hash", checkpoint.Hash);
+        command.Parameters.AddWithValue("$time", checkpoint.Time.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$key", checkpoint.KeyId);
+        command.Parameters.AddWithValue("$signature", checkpoint.Signature);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Checkpoint>> ListCheckpointsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var checkpoints = new List<Checkpoint>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            checkpoints.Add(new Checkpoint(reader.GetInt64(0), reader.GetString(1), DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture), reader.GetString(3), reader.GetString(4)));
+        }
+
+        return checkpoints;
+    }
+
+    /// <inheritdoc />
     public async IAsyncEnumerable<AuditRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

@@ -93,6 +93,15 @@ public sealed class SqliteDatabase
         CREATE INDEX audit_subject ON audit (subject, seq);
         CREATE INDEX audit_time ON audit (time);
         """,
+        """
+        CREATE TABLE audit_checkpoints (
+            seq       INTEGER PRIMARY KEY,
+            hash      TEXT NOT NULL,
+            time      TEXT NOT NULL,
+            key_id    TEXT NOT NULL,
+            signature TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

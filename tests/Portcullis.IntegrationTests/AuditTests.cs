@@ -126,6 +126,52 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task Signed_checkpoints_verify_with_the_published_key_and_catch_a_truncation_the_chain_alone_cannot()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync(Body(upstream.Url) + "\naudit:\n  checkpointEvery: 4", ct);
+        var (token, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "rita", Roles = ["reader"] }, ct);
+        await using (var client = await gateway.ConnectAsync(token: token, cancellationToken: ct))
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = $"article {i}" }, cancellationToken: ct);
+            }
+        }
+
+        var published = JsonDocument.Parse(await gateway.Http.GetStringAsync("/admin/api/audit/checkpoints", ct)).RootElement;
+        var publicKey = published.GetProperty("publicKey").GetString()!;
+        var exported = published.GetProperty("checkpoints").Deserialize<Portcullis.Audit.Checkpoint[]>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+        Assert.True(exported.Length >= 2, $"{exported.Length} checkpoints");
+        Assert.All(exported, c => Assert.True(Portcullis.Audit.AuditSigner.Verify(c, publicKey)));
+        Assert.True((await VerifyAsync(gateway)).GetProperty("ok").GetBoolean());
+
+        // Cut off the tail of the chain and the checkpoints stored with it: the chain alone still looks whole…
+        var keep = exported[0].Seq;
+        await ExecuteAsync(gateway, $"DELETE FROM audit WHERE seq > {keep}; DELETE FROM audit_checkpoints WHERE seq > {keep}");
+        Assert.True((await VerifyAsync(gateway)).GetProperty("ok").GetBoolean());
+
+        // …but not against the checkpoints exported before.
+        using var response = await gateway.Http.PostAsJsonAsync("/admin/api/audit/verify", exported, ct);
+        var verdict = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement;
+        Assert.False(verdict.GetProperty("ok").GetBoolean());
+        Assert.Contains($"the chain was truncated: a checkpoint vouches for record {exported[1].Seq} but the chain ends at {keep}", verdict.GetProperty("firstBreak").GetString());
+
+        await ExecuteAsync(gateway, "UPDATE audit_checkpoints SET signature = 'AAAA' || substr(signature, 5)");
+        Assert.Contains($"the checkpoint at record {keep} has an invalid signature", (await VerifyAsync(gateway)).GetProperty("firstBreak").GetString());
+    }
+
+    private static async Task ExecuteAsync(TestGateway gateway, string sql)
+    {
+        await using var db = new SqliteConnection($"Data Source={Path.Combine(gateway.Directory, "gateway.db")};Pooling=false");
+        await db.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = db.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+    }
+
+    [Fact]
     public async Task Without_its_audit_store_the_gateway_refuses_to_act_and_says_why()
     {
         var ct = TestContext.Current.CancellationToken;

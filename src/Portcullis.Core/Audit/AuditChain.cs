@@ -27,6 +27,35 @@ public static class AuditChain
     }
 
     /// <summary>
+    /// Checks the checkpoints against the chain: each must be signed by <paramref name="publicKeyPem"/> and name a
+    /// record that still has the hash it signed. A checkpoint beyond the chain's end means records were cut off.
+    /// </summary>
+    public static string? FirstCheckpointBreak(IReadOnlyList<AuditRecord> records, IEnumerable<Checkpoint> checkpoints, string publicKeyPem)
+    {
+        var bySeq = records.ToDictionary(r => r.Seq);
+        var last = records.Count == 0 ? 0 : records[^1].Seq;
+        foreach (var checkpoint in checkpoints.OrderBy(c => c.Seq))
+        {
+            if (!AuditSigner.Verify(checkpoint, publicKeyPem))
+            {
+                return $"the checkpoint at record {checkpoint.Seq} has an invalid signature";
+            }
+
+            if (checkpoint.Seq > last)
+            {
+                return $"the chain was truncated: a checkpoint vouches for record {checkpoint.Seq} but the chain ends at {last}";
+            }
+
+            if (!bySeq.TryGetValue(checkpoint.Seq, out var record) || record.Hash != checkpoint.Hash)
+            {
+                return $"record {checkpoint.Seq} differs from what its signed checkpoint vouches for: the chain was rewritten";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Checks records in stored order. Returns null when the chain is whole, or what is wrong with the first record
     /// that breaks it: edited (its hash does not match its content), deleted or inserted (a gap or repeat in the
     /// sequence, or a link to the wrong predecessor), reordered.

@@ -9,8 +9,10 @@ namespace Portcullis.Audit;
 /// released only once its record is durable. If the store fails, every caller in the batch gets
 /// <see cref="AuditUnavailableException"/> and the chain does not advance.
 /// </summary>
-public sealed partial class AuditLog(IAuditStore store, ILogger<AuditLog> logger) : IAsyncDisposable
+public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Configuration.GatewayConfigProvider config, ILogger<AuditLog> logger) : IAsyncDisposable
 {
+    private long _checkpointSeq;
+    private long _checkpointAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private const int MaxBatch = 512;
     private readonly Channel<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _pending =
         Channel.CreateUnbounded<(AuditRecord, TaskCompletionSource<AuditRecord>)>(new UnboundedChannelOptions { SingleReader = true });
@@ -29,6 +31,8 @@ public sealed partial class AuditLog(IAuditStore store, ILogger<AuditLog> logger
             _lastSeq = last.Seq;
             _lastHash = last.Hash;
         }
+
+        _checkpointSeq = (await store.ListCheckpointsAsync(cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Seq ?? 0;
 
         _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
     }
@@ -91,6 +95,30 @@ public sealed partial class AuditLog(IAuditStore store, ILogger<AuditLog> logger
             {
                 batch[i].Done.TrySetResult(linked[i]);
             }
+
+            await CheckpointIfDueAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Signs a checkpoint after every N records or T seconds with new records (settings: audit.checkpointEvery, audit.checkpointInterval).</summary>
+    private async Task CheckpointIfDueAsync()
+    {
+        var settings = config.Current.Audit;
+        if (_lastSeq == _checkpointSeq
+            || (_lastSeq - _checkpointSeq < settings.CheckpointEvery && System.Diagnostics.Stopwatch.GetElapsedTime(_checkpointAt) < settings.CheckpointInterval))
+        {
+            return;
+        }
+
+        try
+        {
+            await store.AddCheckpointAsync(signer.Sign(_lastSeq, _lastHash, DateTimeOffset.UtcNow), CancellationToken.None).ConfigureAwait(false);
+            _checkpointSeq = _lastSeq;
+            _checkpointAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+        catch (Exception ex)
+        {
+            LogCheckpointFailed(_lastSeq, ex.Message);
         }
     }
 
@@ -100,6 +128,9 @@ public sealed partial class AuditLog(IAuditStore store, ILogger<AuditLog> logger
         _pending.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not store the audit checkpoint at record {Seq}: {Reason}")]
+    private partial void LogCheckpointFailed(long seq, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Audit store failed to commit {Count} records: {Reason}. Governed calls are refused until it recovers.")]
     private partial void LogWriteFailed(int count, string reason);

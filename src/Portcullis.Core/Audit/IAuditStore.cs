@@ -12,6 +12,12 @@ public interface IAuditStore
     /// <summary>Records matching a query, oldest first.</summary>
     Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Stores a signed checkpoint.</summary>
+    Task AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken);
+
+    /// <summary>All checkpoints, oldest first.</summary>
+    Task<IReadOnlyList<Checkpoint>> ListCheckpointsAsync(CancellationToken cancellationToken);
+
     /// <summary>Every record in stored order, for verification.</summary>
     IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken);
 }

@@ -102,10 +102,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "audit", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "audit" => config with { Audit = ReadAudit(value) },
                     "policy" => config with { Policy = ReadPolicy(value) },
                     "gateway" => config with { Gateway = ReadFrontDoor(value) },
                     "auth" => config with { Auth = ReadAuth(value) },
@@ -132,6 +133,23 @@ public static class ConfigLoader
                     "allowedOrigins" => result with { AllowedOrigins = ReadStrings(value, path) },
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
                     _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
+                };
+            }
+
+            return result;
+        }
+
+        private AuditConfig ReadAudit(YamlNode node)
+        {
+            var result = new AuditConfig();
+            foreach (var (key, value) in Entries(node, "audit", "checkpointEvery", "checkpointInterval", "signingKey"))
+            {
+                var path = "audit." + key;
+                result = key switch
+                {
+                    "checkpointEvery" => result with { CheckpointEvery = (int)(ReadLong(value, path, min: 1) ?? result.CheckpointEvery) },
+                    "checkpointInterval" => result with { CheckpointInterval = ReadDuration(value, path) ?? result.CheckpointInterval },
+                    _ => result with { SigningKey = ReadString(value, path) ?? result.SigningKey },
                 };
             }
 

@@ -12,6 +12,9 @@ public sealed record GatewayConfig
     /// <summary>Who may do what: rules, risk classes, limits, budget.</summary>
     public Policy.PolicyConfig Policy { get; init; } = new();
 
+    /// <summary>Audit chain settings.</summary>
+    public AuditConfig Audit { get; init; } = new();
+
     /// <summary>Where durable state lives.</summary>
     public StorageConfig Storage { get; init; } = new();
 
@@ -32,6 +35,13 @@ public sealed record GatewayConfig
     {
         var baseDirectory = SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
         return Path.GetFullPath(Path.Combine(baseDirectory, Storage.Sqlite));
+    }
+
+    /// <summary>Full path of <paramref name="relative"/> anchored at the configuration file's folder.</summary>
+    public string PathFromConfig(string relative)
+    {
+        var baseDirectory = SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+        return Path.GetFullPath(Path.Combine(baseDirectory, relative));
     }
 
     /// <summary>Looks a server up by id.</summary>

@@ -27,7 +27,8 @@ internal static class AuditApi
             return Results.Json(new { records, next = records.Count == query.Limit && !query.Newest ? records[^1].Seq : (long?)null });
         });
 
-        admin.MapGet("/audit/verify", async (IAuditStore store, CancellationToken ct) =>
+        // POST carries checkpoints kept elsewhere (exported earlier), so a truncation of the store is caught too.
+        admin.MapMethods("/audit/verify", ["GET", "POST"], async (HttpContext context, IAuditStore store, AuditSigner signer, CancellationToken ct) =>
         {
             var records = new List<AuditRecord>();
             await foreach (var record in store.ReadAllAsync(ct))
@@ -35,9 +36,18 @@ internal static class AuditApi
                 records.Add(record);
             }
 
-            var firstBreak = AuditChain.FirstBreak(records);
-            return Results.Json(new { ok = firstBreak is null, records = records.Count, lastHash = records.Count == 0 ? AuditChain.Genesis : records[^1].Hash, firstBreak });
+            var checkpoints = (await store.ListCheckpointsAsync(ct)).ToList();
+            if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasJsonContentType())
+            {
+                checkpoints.AddRange(await context.Request.ReadFromJsonAsync<Checkpoint[]>(Lines, ct) ?? []);
+            }
+
+            var firstBreak = AuditChain.FirstBreak(records) ?? AuditChain.FirstCheckpointBreak(records, checkpoints, signer.PublicKeyPem);
+            return Results.Json(new { ok = firstBreak is null, records = records.Count, checkpoints = checkpoints.Count, lastHash = records.Count == 0 ? AuditChain.Genesis : records[^1].Hash, firstBreak });
         });
+
+        admin.MapGet("/audit/checkpoints", async (IAuditStore store, AuditSigner signer, CancellationToken ct) =>
+            Results.Json(new { keyId = signer.KeyId, publicKey = signer.PublicKeyPem, checkpoints = await store.ListCheckpointsAsync(ct) }));
 
         admin.MapGet("/audit/export", async (HttpContext context, IAuditStore store, CancellationToken ct) =>
         {
@@ -53,7 +63,7 @@ internal static class AuditApi
     public static async ValueTask<object?> RecordChanges(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
-        if (HttpMethods.IsGet(context.Request.Method))
+        if (HttpMethods.IsGet(context.Request.Method) || context.Request.Path.StartsWithSegments("/admin/api/audit"))
         {
             return await next(invocation);
         }
