@@ -176,6 +176,21 @@ public sealed partial class CliTests
         var lines = export.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.All(lines, line => Assert.StartsWith("{\"seq\":", line));
         Assert.Contains(lines, line => line.Contains("\"kind\":\"tools/call\"", StringComparison.Ordinal));
+
+        var (ocsfExit, ocsf) = await RunAsync(["audit", "export", "--format", "ocsf"], admin);
+        Assert.Equal(0, ocsfExit);
+        var call = ocsf.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).First(e => e.GetProperty("api").GetProperty("operation").GetString() == "tools/call");
+        Assert.Equal(6003, call.GetProperty("class_uid").GetInt32());
+        Assert.Equal("tester", call.GetProperty("actor").GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal("tickets__get_ticket", call.GetProperty("resources")[0].GetProperty("name").GetString());
+
+        var checkpointsFile = Path.Combine(gateway.Directory, "kept-checkpoints.json");
+        var (checkpointsExit, checkpoints) = await RunAsync(["audit", "checkpoints"], admin);
+        Assert.Equal(0, checkpointsExit);
+        await File.WriteAllTextAsync(checkpointsFile, checkpoints, ct);
+        Assert.Contains("BEGIN PUBLIC KEY", checkpoints);
+        var (keptExit, kept) = await RunAsync(["audit", "verify", "--checkpoints", checkpointsFile], admin);
+        Assert.True(keptExit == 0, kept);
     }
 
     [Fact]

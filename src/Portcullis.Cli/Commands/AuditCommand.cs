@@ -33,17 +33,21 @@ internal static class AuditCommand
         }));
         audit.Subcommands.Add(query);
 
-        var verify = new Command("verify", "Recompute the hash chain; name the first record that was edited, deleted, inserted or reordered.");
+        var kept = new Option<FileInfo?>("--checkpoints") { Description = "Checkpoints exported earlier ('audit checkpoints'), kept outside the gateway: catches a truncated chain." };
+        var verify = new Command("verify", "Recompute the hash chain and check the signed checkpoints; name the first record that was edited, deleted, inserted, reordered or cut off.") { kept };
         verify.SetAction(async (parse, ct) =>
         {
             var exit = 0;
             var status = await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
             {
-                var verdict = await TokenCommand.EnsureSuccessAsync(await http.GetAsync("admin/api/audit/verify", ct), ct);
+                using var content = parse.GetValue(kept) is { } file
+                    ? new StringContent(JsonDocument.Parse(await File.ReadAllTextAsync(file.FullName, ct)).RootElement.GetProperty("checkpoints").GetRawText(), System.Text.Encoding.UTF8, "application/json")
+                    : null;
+                var verdict = await TokenCommand.EnsureSuccessAsync(await http.PostAsync("admin/api/audit/verify", content, ct), ct);
                 var records = verdict.GetProperty("records").GetInt32();
                 if (verdict.GetProperty("ok").GetBoolean())
                 {
-                    Console.WriteLine($"OK: {records} records, chain intact, last hash {verdict.GetProperty("lastHash").GetString()}");
+                    Console.WriteLine($"OK: {records} records, chain intact, {verdict.GetProperty("checkpoints").GetInt32()} signed checkpoints hold, last hash {verdict.GetProperty("lastHash").GetString()}");
                 }
                 else
                 {
@@ -55,10 +59,16 @@ internal static class AuditCommand
         });
         audit.Subcommands.Add(verify);
 
-        var export = new Command("export", "Every record as JSON Lines on standard output.");
+        var checkpoints = new Command("checkpoints", "The signed checkpoints and the public key, as JSON: keep them outside the gateway.");
+        checkpoints.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
+            Console.WriteLine((await TokenCommand.EnsureSuccessAsync(await http.GetAsync("admin/api/audit/checkpoints", ct), ct)).GetRawText())));
+        audit.Subcommands.Add(checkpoints);
+
+        var format = new Option<string>("--format") { Description = "jsonl (the records as stored) or ocsf (OCSF API Activity events for a SIEM).", DefaultValueFactory = _ => "jsonl" };
+        var export = new Command("export", "Every record as JSON Lines on standard output.") { format };
         export.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
         {
-            using var response = await http.GetAsync("admin/api/audit/export", HttpCompletionOption.ResponseHeadersRead, ct);
+            using var response = await http.GetAsync($"admin/api/audit/export?format={Uri.EscapeDataString(parse.GetValue(format)!)}", HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {
                 await TokenCommand.EnsureSuccessAsync(response, ct);

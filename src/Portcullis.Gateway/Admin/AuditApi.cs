@@ -51,10 +51,11 @@ internal static class AuditApi
 
         admin.MapGet("/audit/export", async (HttpContext context, IAuditStore store, CancellationToken ct) =>
         {
+            var ocsf = context.Request.Query["format"] == "ocsf";
             context.Response.ContentType = "application/x-ndjson";
             await foreach (var record in store.ReadAllAsync(ct))
             {
-                await context.Response.WriteAsync(JsonSerializer.Serialize(record, Lines) + "\n", ct);
+                await context.Response.WriteAsync((ocsf ? JsonSerializer.Serialize(OcsfEvent.From(record), Lines) : JsonSerializer.Serialize(record, Lines)) + "\n", ct);
             }
         });
     }
