@@ -78,6 +78,13 @@ public static class PortcullisGateway
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
         services.AddSingleton(_ => AuditSigner.LoadOrCreate(config.PathFromConfig(config.Audit.SigningKey)));
         services.AddSingleton<AuditLog>();
+        services.AddMetrics();
+        services.AddSingleton(sp => new Portcullis.Telemetry.GatewayTelemetry(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<UpstreamPool>(),
+            () => sp.GetRequiredService<McpHttpSessions>().Count,
+            () => sp.GetRequiredService<AuditLog>().Committed));
+        services.AddSingleton<PrometheusText>();
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -116,6 +123,9 @@ public static class PortcullisGateway
     /// <summary>Maps the MCP endpoints and health probes.</summary>
     public static WebApplication MapPortcullisGateway(this WebApplication app)
     {
+        // Created now so every instrument exists from the first scrape of /metrics.
+        app.Services.GetRequiredService<Portcullis.Telemetry.GatewayTelemetry>();
+        app.Services.GetRequiredService<PrometheusText>();
         app.UseMiddleware<OriginGuardMiddleware>();
         app.UseAuthentication();
         var sessions = app.Services.GetRequiredService<McpHttpSessions>();
@@ -142,12 +152,14 @@ public static class PortcullisGateway
         admin.MapAuditApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
-        app.MapGet("/readyz", (UpstreamPool pool) =>
+        app.MapGet("/readyz", (UpstreamPool pool, AuditLog audit) =>
         {
             var servers = pool.All.ToDictionary(c => c.Id, c => new { state = c.State.ToString().ToLowerInvariant(), tools = c.Catalog.Tools.Count, restarts = c.Restarts, reason = c.State == UpstreamState.Ready ? null : c.DownReason });
-            var ready = pool.All.All(c => c.State == UpstreamState.Ready);
-            return Results.Json(new { ready, servers }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            var ready = audit.Healthy && pool.All.All(c => c.State == UpstreamState.Ready);
+            return Results.Json(new { ready, audit = audit.Healthy ? "ok" : "failing: governed calls are refused", servers }, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
+        // Operational counters only (no arguments, no identities beyond server ids), like /readyz: not behind admin auth.
+        app.MapGet("/metrics", (PrometheusText metrics) => Results.Text(metrics.Render(), "text/plain; version=0.0.4"));
         return app;
     }
 

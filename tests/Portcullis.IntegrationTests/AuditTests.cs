@@ -190,5 +190,33 @@ public sealed class AuditTests
         var read = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("tickets__list_tickets", cancellationToken: ct).AsTask());
         Assert.Contains("without evidence the gateway does not act", read.Message);
         Assert.Contains(gateway.Log.Lines, l => l.Contains("Audit store failed to commit"));
+
+        using var ready = await gateway.Http.GetAsync("/readyz", ct);
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Contains("failing: governed calls are refused", await ready.Content.ReadAsStringAsync(ct));
+    }
+
+    [Fact]
+    public async Task Metrics_count_calls_denials_latency_and_upstream_health_in_prometheus_text()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync(Body(upstream.Url), ct);
+        var (token, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "rita", Roles = ["reader"] }, ct);
+        await using var client = await gateway.ConnectAsync(token: token, cancellationToken: ct);
+        await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = "x" }, cancellationToken: ct);
+        await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = "y" }, cancellationToken: ct);
+        await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("kb__status", cancellationToken: ct).AsTask());
+
+        using var anonymous = new HttpClient { BaseAddress = new Uri(gateway.Url) };
+        var metrics = await anonymous.GetStringAsync("/metrics", ct);
+
+        Assert.Contains("# TYPE portcullis_calls_total counter", metrics);
+        Assert.Contains("portcullis_calls_total{kind=\"tools/call\",outcome=\"success\",server=\"kb\"} 2", metrics);
+        Assert.Contains("portcullis_denials_total{reason=\"forbidden\",stage=\"policy\"} 1", metrics);
+        Assert.Contains("portcullis_call_duration_milliseconds_count{kind=\"tools/call\",outcome=\"success\"} 2", metrics);
+        Assert.Contains("portcullis_upstream_up{server=\"kb\"} 1", metrics);
+        Assert.Matches(@"portcullis_audit_records_total \d+", metrics);
+        Assert.DoesNotContain("rita", metrics);
     }
 }

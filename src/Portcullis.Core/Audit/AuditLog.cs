@@ -23,6 +23,9 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     /// <summary>Number of records committed by this process.</summary>
     public long Committed { get; private set; }
 
+    /// <summary>False after a batch failed to commit, until one succeeds again.</summary>
+    public bool Healthy { get; private set; } = true;
+
     /// <summary>Reads where the chain ends and starts the writer.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -78,6 +81,7 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
             }
             catch (Exception ex)
             {
+                Healthy = false;
                 LogWriteFailed(batch.Count, ex.Message);
                 var failure = new AuditUnavailableException(ex.Message, ex);
                 foreach (var (_, done) in batch)
@@ -91,6 +95,7 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
             _lastSeq = seq;
             _lastHash = hash;
             Committed += linked.Count;
+            Healthy = true;
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(linked[i]);

@@ -12,7 +12,7 @@ namespace Portcullis.Sessions;
 /// operations (tools/call, resources/read, prompts/get) sent through the pipeline, the rest (completion, subscriptions,
 /// log level) forwarded to the server that owns the item.
 /// </summary>
-public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry, Audit.AuditLog audit)
+public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry, Audit.AuditLog audit, Telemetry.GatewayTelemetry telemetry)
 {
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
@@ -116,9 +116,13 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
     private async ValueTask<GovernedCall> RunAsync(CallKind kind, string target, RequestParams parameters, DownstreamSession session, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)
     {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        using var span = Telemetry.GatewayTelemetry.Source.StartActivity(kind == CallKind.ToolCall ? "tools/call " + target : kind == CallKind.ResourceRead ? "resources/read" : "prompts/get " + target, System.Diagnostics.ActivityKind.Server);
         var call = new GovernedCall { Kind = kind, Target = target, Params = parameters, Session = session, Agent = agent, Principal = principal };
         await pipeline.ExecuteAsync(call, cancellationToken).ConfigureAwait(false);
-        await AppendOrFailClosedAsync(Audit.AuditRecords.FromCall(call, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds)).ConfigureAwait(false);
+        var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        telemetry.Record(call, elapsed);
+        span?.SetTag("portcullis.subject", principal.Subject).SetTag("portcullis.server", call.Upstream?.Id).SetTag("portcullis.outcome", call.Rejection?.Reason.ToString() ?? "success");
+        await AppendOrFailClosedAsync(Audit.AuditRecords.FromCall(call, elapsed)).ConfigureAwait(false);
         return call;
     }
 
