@@ -41,7 +41,15 @@ public static class PortcullisGateway
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.WebHost.UseUrls(config.Gateway.Listen);
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = config.Gateway.MaxRequestBodyBytes);
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        if (config.Gateway.LogFormat == "json")
+        {
+            builder.Logging.AddJsonConsole(o => { o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffZ"; o.UseUtcTimestamp = true; });
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        }
+
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("ModelContextProtocol", LogLevel.Warning);
         logging?.Invoke(builder.Logging);
@@ -85,6 +93,7 @@ public static class PortcullisGateway
             () => sp.GetRequiredService<McpHttpSessions>().Count,
             () => sp.GetRequiredService<AuditLog>().Committed));
         services.AddSingleton<PrometheusText>();
+        services.AddOtlpExport(config.Telemetry);
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OidcTokenValidator>();
@@ -126,6 +135,7 @@ public static class PortcullisGateway
         // Created now so every instrument exists from the first scrape of /metrics.
         app.Services.GetRequiredService<Portcullis.Telemetry.GatewayTelemetry>();
         app.Services.GetRequiredService<PrometheusText>();
+        app.Services.StartOtlpExport();
         app.UseMiddleware<OriginGuardMiddleware>();
         app.UseAuthentication();
         var sessions = app.Services.GetRequiredService<McpHttpSessions>();

@@ -194,6 +194,44 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Serve_writes_structured_json_logs_when_asked()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var directory = Directory.CreateTempSubdirectory("portcullis-json-").FullName;
+        var config = Path.Combine(directory, "portcullis.yaml");
+        await File.WriteAllTextAsync(config, TestGateway.Compose($"servers:\n{Yaml.TicketsStdio()}", "  logFormat: json"), ct);
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Repo.CliDll, "serve", "--config", config })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var connected = new TaskCompletionSource<System.Text.Json.JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.StartsWith('{') && line.Contains("connected with", StringComparison.Ordinal))
+            {
+                connected.TrySetResult(System.Text.Json.JsonDocument.Parse(line).RootElement.Clone());
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            var entry = await connected.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
+            Assert.Equal("Information", entry.GetProperty("LogLevel").GetString());
+            Assert.Equal("Portcullis.Upstreams.tickets", entry.GetProperty("Category").GetString());
+            Assert.Equal("tickets", entry.GetProperty("State").GetProperty("ServerId").GetString());
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync(ct);
+        }
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
     {
         var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);

@@ -102,10 +102,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "audit", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "audit", "telemetry", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "telemetry" => config with { Telemetry = ReadTelemetry(value) },
                     "audit" => config with { Audit = ReadAudit(value) },
                     "policy" => config with { Policy = ReadPolicy(value) },
                     "gateway" => config with { Gateway = ReadFrontDoor(value) },
@@ -122,18 +123,32 @@ public static class ConfigLoader
         private FrontDoorConfig ReadFrontDoor(YamlNode node)
         {
             var result = new FrontDoorConfig();
-            foreach (var (key, value) in Entries(node, "gateway", "listen", "publicUrl", "maxRequestBodyBytes", "allowedOrigins", "allowedHosts", "sessionIdleTimeout"))
+            foreach (var (key, value) in Entries(node, "gateway", "listen", "publicUrl", "maxRequestBodyBytes", "allowedOrigins", "allowedHosts", "sessionIdleTimeout", "logFormat"))
             {
                 var path = "gateway." + key;
                 result = key switch
                 {
                     "listen" => result with { Listen = ReadAbsoluteUri(value, path)?.ToString().TrimEnd('/') ?? result.Listen },
                     "publicUrl" => result with { PublicUrl = ReadAbsoluteUri(value, path) },
+                    "logFormat" => result with { LogFormat = ReadOneOf(value, path, "text", "json") ?? result.LogFormat },
                     "maxRequestBodyBytes" => result with { MaxRequestBodyBytes = ReadLong(value, path, min: 1024) ?? result.MaxRequestBodyBytes },
                     "allowedOrigins" => result with { AllowedOrigins = ReadStrings(value, path) },
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
                     _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
                 };
+            }
+
+            return result;
+        }
+
+        private TelemetryConfig ReadTelemetry(YamlNode node)
+        {
+            var result = new TelemetryConfig();
+            foreach (var (key, value) in Entries(node, "telemetry", "otlpEndpoint", "exportInterval"))
+            {
+                result = key == "otlpEndpoint"
+                    ? result with { OtlpEndpoint = ReadAbsoluteUri(value, "telemetry.otlpEndpoint") }
+                    : result with { ExportInterval = ReadDuration(value, "telemetry.exportInterval") ?? result.ExportInterval };
             }
 
             return result;

@@ -24,6 +24,9 @@ public sealed record FrontDoorConfig
     /// <summary>Host header values accepted besides loopback names (DNS-rebinding protection). A request for any other host gets 403.</summary>
     public IReadOnlyList<string> AllowedHosts { get; init; } = [];
 
+    /// <summary>Log format on the console: <c>text</c> (default) or <c>json</c> (one object per line, for log pipelines).</summary>
+    public string LogFormat { get; init; } = "text";
+
     /// <summary>A session unused this long is closed.</summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }
