@@ -91,7 +91,8 @@ public static class PortcullisGateway
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<UpstreamPool>(),
             () => sp.GetRequiredService<McpHttpSessions>().Count,
-            () => sp.GetRequiredService<AuditLog>().Committed));
+            () => sp.GetRequiredService<AuditLog>().Committed,
+            () => sp.GetRequiredService<AuditLog>().Pending));
         services.AddSingleton<PrometheusText>();
         services.AddOtlpExport(config.Telemetry);
         services.AddSingleton<BootstrapAdmin>();

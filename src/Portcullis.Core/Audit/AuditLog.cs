@@ -23,6 +23,9 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     /// <summary>Number of records committed by this process.</summary>
     public long Committed { get; private set; }
 
+    /// <summary>Records waiting to be committed (audit lag).</summary>
+    public int Pending => _pending.Reader.Count;
+
     /// <summary>False after a batch failed to commit, until one succeeds again.</summary>
     public bool Healthy { get; private set; } = true;
 

@@ -101,7 +101,7 @@ public static class AuditRecords
 
         var canonical = CanonicalJson.Canonicalize(value);
         var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
-        return (ToolScanner.RedactSecrets(canonical, "arguments", out _), hash);
+        return (PiiRedaction.Redact(ToolScanner.RedactSecrets(canonical, "arguments", out _)), hash);
     }
 
     private static string? Summary(Result? result)

@@ -22,7 +22,7 @@ public sealed class GatewayTelemetry
     private readonly Histogram<double> _duration;
 
     /// <summary>Creates the instruments; <paramref name="upstreams"/>, <paramref name="sessions"/> and <paramref name="auditRecords"/> are observed at collection.</summary>
-    public GatewayTelemetry(IMeterFactory meters, UpstreamPool upstreams, Func<int> sessions, Func<long> auditRecords)
+    public GatewayTelemetry(IMeterFactory meters, UpstreamPool upstreams, Func<int> sessions, Func<long> auditRecords, Func<int> auditPending)
     {
         var meter = meters.Create(Name);
         _calls = meter.CreateCounter<long>("portcullis.calls", description: "Governed calls, by kind, server and outcome");
@@ -32,6 +32,7 @@ public sealed class GatewayTelemetry
         meter.CreateObservableGauge("portcullis.upstream.restarts", () => upstreams.All.Select(u => new Measurement<int>(u.Restarts, new KeyValuePair<string, object?>("server", u.Id))), description: "Reconnects after a loss");
         meter.CreateObservableGauge("portcullis.sessions", () => sessions(), description: "Live agent sessions");
         meter.CreateObservableCounter("portcullis.audit.records", () => auditRecords(), description: "Audit records committed by this process");
+        meter.CreateObservableGauge("portcullis.audit.pending", () => auditPending(), description: "Audit records waiting to be committed (lag)");
     }
 
     /// <summary>Records a finished call.</summary>
