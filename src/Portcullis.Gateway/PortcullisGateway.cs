@@ -94,6 +94,8 @@ public static class PortcullisGateway
             () => sp.GetRequiredService<AuditLog>().Committed,
             () => sp.GetRequiredService<AuditLog>().Pending));
         services.AddSingleton<PrometheusText>();
+        services.AddSingleton<AuditRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
         services.AddOtlpExport(config.Telemetry);
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));

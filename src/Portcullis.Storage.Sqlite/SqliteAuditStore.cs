@@ -108,6 +108,16 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
     }
 
     /// <inheritdoc />
+    public async Task PruneAsync(long seq, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "DELETE FROM audit WHERE seq <= $seq";
+        command.Parameters.AddWithValue("$seq", seq);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async Task AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

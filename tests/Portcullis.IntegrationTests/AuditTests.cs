@@ -162,6 +162,37 @@ public sealed class AuditTests
         Assert.Contains($"the checkpoint at record {keep} has an invalid signature", (await VerifyAsync(gateway)).GetProperty("firstBreak").GetString());
     }
 
+    [Fact]
+    public async Task Retention_prunes_up_to_a_signed_checkpoint_and_the_rest_still_verifies()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync(Body(upstream.Url) + "\naudit:\n  checkpointEvery: 3\n  retention: 1h", ct);
+        var (token, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "rita", Roles = ["reader"] }, ct);
+        await using (var client = await gateway.ConnectAsync(token: token, cancellationToken: ct))
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = $"article {i}" }, cancellationToken: ct);
+            }
+        }
+
+        var retention = (Portcullis.Gateway.Hosting.AuditRetention)gateway.Services.GetService(typeof(Portcullis.Gateway.Hosting.AuditRetention))!;
+        Assert.Null(await retention.RunOnceAsync(DateTimeOffset.UtcNow, ct)); // nothing is an hour old yet
+        var pruned = await retention.RunOnceAsync(DateTimeOffset.UtcNow.AddHours(2), ct);
+
+        Assert.NotNull(pruned);
+        var remaining = await QueryAsync(gateway, "limit=1000");
+        Assert.Equal(pruned + 1, remaining[0].GetProperty("seq").GetInt64());
+        Assert.Contains(remaining, r => r.GetProperty("kind").GetString() == "admin:retention");
+        var verdict = await VerifyAsync(gateway);
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+
+        // Deleting more from the head is not retention: nothing signed vouches for where that would start.
+        await ExecuteAsync(gateway, $"DELETE FROM audit WHERE seq = {pruned + 1}");
+        Assert.Contains($"records 1 to {pruned + 1} are missing", (await VerifyAsync(gateway)).GetProperty("firstBreak").GetString());
+    }
+
     private static async Task ExecuteAsync(TestGateway gateway, string sql)
     {
         await using var db = new SqliteConnection($"Data Source={Path.Combine(gateway.Directory, "gateway.db")};Pooling=false");
@@ -217,6 +248,7 @@ public sealed class AuditTests
         Assert.Contains("portcullis_call_duration_milliseconds_count{kind=\"tools/call\",outcome=\"success\"} 2", metrics);
         Assert.Contains("portcullis_upstream_up{server=\"kb\"} 1", metrics);
         Assert.Matches(@"portcullis_audit_records_total \d+", metrics);
+        Assert.Matches(@"portcullis_audit_pending \d+", metrics);
         Assert.DoesNotContain("rita", metrics);
     }
 }

@@ -27,6 +27,27 @@ public static class AuditChain
     }
 
     /// <summary>
+    /// The signed checkpoint a pruned chain starts after, or why there is none: records before the first stored one
+    /// may only be missing if retention removed them up to a checkpoint that still vouches for where they ended.
+    /// </summary>
+    public static (Checkpoint? Anchor, string? Problem) AnchorOf(IReadOnlyList<AuditRecord> records, IEnumerable<Checkpoint> checkpoints, string publicKeyPem)
+    {
+        if (records.Count == 0 || records[0].Seq == 1)
+        {
+            return (null, null);
+        }
+
+        var first = records[0].Seq;
+        var anchor = checkpoints.FirstOrDefault(c => c.Seq == first - 1);
+        if (anchor is null)
+        {
+            return (null, $"records 1 to {first - 1} are missing and no signed checkpoint vouches for where they ended (deleted)");
+        }
+
+        return AuditSigner.Verify(anchor, publicKeyPem) ? (anchor, null) : (null, $"the checkpoint at record {anchor.Seq}, where retention pruned the chain, has an invalid signature");
+    }
+
+    /// <summary>
     /// Checks the checkpoints against the chain: each must be signed by <paramref name="publicKeyPem"/> and name a
     /// record that still has the hash it signed. A checkpoint beyond the chain's end means records were cut off.
     /// </summary>
@@ -34,7 +55,8 @@ public static class AuditChain
     {
         var bySeq = records.ToDictionary(r => r.Seq);
         var last = records.Count == 0 ? 0 : records[^1].Seq;
-        foreach (var checkpoint in checkpoints.OrderBy(c => c.Seq))
+        var first = records.Count == 0 ? 1 : records[0].Seq;
+        foreach (var checkpoint in checkpoints.OrderBy(c => c.Seq).Where(c => c.Seq >= first - 1))
         {
             if (!AuditSigner.Verify(checkpoint, publicKeyPem))
             {
@@ -44,6 +66,11 @@ public static class AuditChain
             if (checkpoint.Seq > last)
             {
                 return $"the chain was truncated: a checkpoint vouches for record {checkpoint.Seq} but the chain ends at {last}";
+            }
+
+            if (checkpoint.Seq == first - 1)
+            {
+                continue; // the anchor of a pruned chain: checked by AnchorOf
             }
 
             if (!bySeq.TryGetValue(checkpoint.Seq, out var record) || record.Hash != checkpoint.Hash)
@@ -60,10 +87,11 @@ public static class AuditChain
     /// that breaks it: edited (its hash does not match its content), deleted or inserted (a gap or repeat in the
     /// sequence, or a link to the wrong predecessor), reordered.
     /// </summary>
-    public static string? FirstBreak(IReadOnlyList<AuditRecord> records)
+    public static string? FirstBreak(IReadOnlyList<AuditRecord> records, Checkpoint? anchor = null)
     {
-        var expectedSeq = 1L;
-        var previous = Genesis;
+        // After retention pruned the oldest records, the chain starts right after a signed checkpoint.
+        var expectedSeq = (anchor?.Seq ?? 0) + 1;
+        var previous = anchor?.Hash ?? Genesis;
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];

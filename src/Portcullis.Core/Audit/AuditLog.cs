@@ -12,6 +12,7 @@ namespace Portcullis.Audit;
 public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Configuration.GatewayConfigProvider config, ILogger<AuditLog> logger) : IAsyncDisposable
 {
     private long _checkpointSeq;
+    private int _pendingCount;
     private long _checkpointAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private const int MaxBatch = 512;
     private readonly Channel<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _pending =
@@ -24,7 +25,7 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     public long Committed { get; private set; }
 
     /// <summary>Records waiting to be committed (audit lag).</summary>
-    public int Pending => _pending.Reader.Count;
+    public int Pending => Volatile.Read(ref _pendingCount);
 
     /// <summary>False after a batch failed to commit, until one succeeds again.</summary>
     public bool Healthy { get; private set; } = true;
@@ -48,8 +49,10 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     public async Task<AuditRecord> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
         var done = new TaskCompletionSource<AuditRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _pendingCount);
         if (!_pending.Writer.TryWrite((record, done)))
         {
+            Interlocked.Decrement(ref _pendingCount);
             throw new AuditUnavailableException("the audit writer has stopped");
         }
 
@@ -67,6 +70,8 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
             {
                 batch.Add(item);
             }
+
+            Interlocked.Add(ref _pendingCount, -batch.Count);
 
             var seq = _lastSeq;
             var hash = _lastHash;

@@ -18,6 +18,9 @@ public interface IAuditStore
     /// <summary>All checkpoints, oldest first.</summary>
     Task<IReadOnlyList<Checkpoint>> ListCheckpointsAsync(CancellationToken cancellationToken);
 
+    /// <summary>Deletes records up to and including <paramref name="seq"/> (retention); checkpoints stay.</summary>
+    Task PruneAsync(long seq, CancellationToken cancellationToken);
+
     /// <summary>Every record in stored order, for verification.</summary>
     IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken);
 }

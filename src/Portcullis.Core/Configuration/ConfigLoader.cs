@@ -157,13 +157,14 @@ public static class ConfigLoader
         private AuditConfig ReadAudit(YamlNode node)
         {
             var result = new AuditConfig();
-            foreach (var (key, value) in Entries(node, "audit", "checkpointEvery", "checkpointInterval", "signingKey"))
+            foreach (var (key, value) in Entries(node, "audit", "checkpointEvery", "checkpointInterval", "signingKey", "retention"))
             {
                 var path = "audit." + key;
                 result = key switch
                 {
                     "checkpointEvery" => result with { CheckpointEvery = (int)(ReadLong(value, path, min: 1) ?? result.CheckpointEvery) },
                     "checkpointInterval" => result with { CheckpointInterval = ReadDuration(value, path) ?? result.CheckpointInterval },
+                    "retention" => result with { Retention = ReadDuration(value, path) },
                     _ => result with { SigningKey = ReadString(value, path) ?? result.SigningKey },
                 };
             }

@@ -42,7 +42,8 @@ internal static class AuditApi
                 checkpoints.AddRange(await context.Request.ReadFromJsonAsync<Checkpoint[]>(Lines, ct) ?? []);
             }
 
-            var firstBreak = AuditChain.FirstBreak(records) ?? AuditChain.FirstCheckpointBreak(records, checkpoints, signer.PublicKeyPem);
+            var (anchor, anchorProblem) = AuditChain.AnchorOf(records, checkpoints, signer.PublicKeyPem);
+            var firstBreak = anchorProblem ?? AuditChain.FirstBreak(records, anchor) ?? AuditChain.FirstCheckpointBreak(records, checkpoints, signer.PublicKeyPem);
             return Results.Json(new { ok = firstBreak is null, records = records.Count, checkpoints = checkpoints.Count, lastHash = records.Count == 0 ? AuditChain.Genesis : records[^1].Hash, firstBreak });
         });
 
