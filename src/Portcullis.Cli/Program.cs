@@ -10,5 +10,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     ServersCommand.Create(),
     ScanCommand.Create(),
     AuditCommand.Create(),
+    ApprovalsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -86,6 +86,8 @@ public static class PortcullisGateway
         services.AddSingleton<IAuditStore, SqliteAuditStore>();
         services.AddSingleton(_ => AuditSigner.LoadOrCreate(config.PathFromConfig(config.Audit.SigningKey)));
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<Portcullis.Approvals.IApprovalStore, SqliteApprovalStore>();
+        services.AddSingleton<Portcullis.Approvals.ApprovalService>();
         services.AddMetrics();
         services.AddSingleton(sp => new Portcullis.Telemetry.GatewayTelemetry(
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
@@ -120,6 +122,7 @@ public static class PortcullisGateway
             new KillSwitchStage(sp.GetRequiredService<KillSwitches>()),
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
+            new ApprovalStage(sp.GetRequiredService<Portcullis.Approvals.ApprovalService>(), sp.GetRequiredService<GatewayConfigProvider>()),
             new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
             new AuditIntentStage(sp.GetRequiredService<AuditLog>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
@@ -163,6 +166,7 @@ public static class PortcullisGateway
         admin.MapKillApi();
         admin.MapServerApi();
         admin.MapAuditApi();
+        app.MapApprovalApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool, AuditLog audit) =>

@@ -102,6 +102,18 @@ public sealed class SqliteDatabase
             signature TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE approvals (
+            id             TEXT PRIMARY KEY,
+            requester_key  TEXT NOT NULL,
+            tool           TEXT NOT NULL,
+            arguments_hash TEXT NOT NULL,
+            status         TEXT NOT NULL,
+            created_at     TEXT NOT NULL,
+            record         TEXT NOT NULL
+        );
+        CREATE INDEX approvals_call ON approvals (requester_key, tool, arguments_hash, created_at);
+        """,
     ];
 
     private readonly string _connectionString;

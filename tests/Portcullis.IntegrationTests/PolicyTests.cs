@@ -40,6 +40,8 @@ public sealed class PolicyTests : IAsyncLifetime
                   roles: [analyst]
                   tools: [memory__delete_entities]
                   effect: approve
+            approvals:
+              wait: 200ms
             """, ct);
         (_support, _) = await _gateway.IssueTokenAsync(new MemberTokenRequest { Member = "sam", Roles = ["support"] }, ct);
         (_analyst, _) = await _gateway.IssueTokenAsync(new MemberTokenRequest { Member = "ana", Roles = ["analyst"] }, ct);
@@ -99,15 +101,16 @@ public sealed class PolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_approve_effect_refuses_the_call_saying_approval_is_required()
+    public async Task An_approve_effect_holds_the_call_for_a_person_to_approve()
     {
         var ct = TestContext.Current.CancellationToken;
         await using var analyst = await _gateway.ConnectAsync(token: _analyst, cancellationToken: ct);
 
-        var held = await Assert.ThrowsAsync<McpProtocolException>(() => analyst.CallToolAsync("memory__delete_entities", new Dictionary<string, object?> { ["entityNames"] = new[] { "x" } }, cancellationToken: ct).AsTask());
+        var held = await analyst.CallToolAsync("memory__delete_entities", new Dictionary<string, object?> { ["entityNames"] = new[] { "x" } }, cancellationToken: ct);
 
-        Assert.Contains("Approval required", held.Message);
-        Assert.Contains("rule 'analyst-delete-needs-approval'", held.Message);
+        Assert.True(held.IsError);
+        Assert.Matches(@"Approval request apr_[0-9a-f]{10} is pending", AggregateEndpointTests.Text(held));
+        Assert.Contains("rule 'analyst-delete-needs-approval' requires human approval", AggregateEndpointTests.Text(held));
     }
 
     [Fact]

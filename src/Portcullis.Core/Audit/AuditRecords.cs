@@ -78,6 +78,7 @@ public static class AuditRecords
         null => call.Result is CallToolResult { IsError: true } ? "tool-error" : "success",
         RejectionReason.Forbidden or RejectionReason.UnknownTarget => "denied",
         RejectionReason.ApprovalRequired => "approval-required",
+        RejectionReason.ApprovalDenied => "approval-denied",
         RejectionReason.Limited => "limited",
         RejectionReason.Killed => "killed",
         RejectionReason.Blocked => "blocked",
@@ -85,8 +86,8 @@ public static class AuditRecords
         _ => "unavailable",
     };
 
-    /// <summary>Redacted arguments (secrets replaced) and the SHA-256 of the full, canonical arguments.</summary>
-    private static (string? Redacted, string? Hash) Arguments(GovernedCall call)
+    /// <summary>Redacted arguments (secrets and personal data replaced) and the SHA-256 of the full, canonical arguments.</summary>
+    public static (string? Redacted, string? Hash) Arguments(GovernedCall call)
     {
         JsonElement? arguments = call.Params switch
         {

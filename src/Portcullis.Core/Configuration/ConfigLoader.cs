@@ -102,10 +102,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "audit", "telemetry", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "approvals", "audit", "telemetry", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "approvals" => config with { Approvals = ReadApprovals(value) },
                     "telemetry" => config with { Telemetry = ReadTelemetry(value) },
                     "audit" => config with { Audit = ReadAudit(value) },
                     "policy" => config with { Policy = ReadPolicy(value) },
@@ -135,6 +136,24 @@ public static class ConfigLoader
                     "allowedOrigins" => result with { AllowedOrigins = ReadStrings(value, path) },
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
                     _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
+                };
+            }
+
+            return result;
+        }
+
+        private ApprovalsConfig ReadApprovals(YamlNode node)
+        {
+            var result = new ApprovalsConfig();
+            foreach (var (key, value) in Entries(node, "approvals", "wait", "expiry", "approverRoles", "twoPersonRisk"))
+            {
+                var path = "approvals." + key;
+                result = key switch
+                {
+                    "wait" => result with { Wait = ReadDuration(value, path) ?? result.Wait },
+                    "expiry" => result with { Expiry = ReadDuration(value, path) ?? result.Expiry },
+                    "approverRoles" => result with { ApproverRoles = ReadStrings(value, path) },
+                    _ => result with { TwoPersonRisk = ReadStrings(value, path) },
                 };
             }
 

@@ -9,8 +9,11 @@ public enum RejectionReason
     /// <summary>The principal may not do this.</summary>
     Forbidden,
 
-    /// <summary>The policy requires a human's approval first.</summary>
+    /// <summary>The policy requires a human's approval first, and it has not been given (yet).</summary>
     ApprovalRequired,
+
+    /// <summary>An approver refused the call.</summary>
+    ApprovalDenied,
 
     /// <summary>A rate limit, budget or concurrency cap was hit; the message says when to retry.</summary>
     Limited,

@@ -39,7 +39,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                     null => (CallToolResult)call.Result!,
                     // Unavailability and timeouts are reported as tool errors, which agents read and reason about;
                     // an unknown tool or an upstream protocol error stays a JSON-RPC error.
-                    { Reason: RejectionReason.Unavailable or RejectionReason.Timeout or RejectionReason.Blocked } r => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = r.Message }] },
+                    { Reason: RejectionReason.Unavailable or RejectionReason.Timeout or RejectionReason.Blocked or RejectionReason.ApprovalRequired or RejectionReason.ApprovalDenied } r => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = r.Message }] },
                     var r => throw ToException(r),
                 };
             },
@@ -156,7 +156,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
     private static McpProtocolException ToException(CallRejection rejection) => rejection.Reason switch
     {
         RejectionReason.UnknownTarget => new McpProtocolException(rejection.Message, McpErrorCode.InvalidParams),
-        RejectionReason.Forbidden or RejectionReason.ApprovalRequired or RejectionReason.Killed or RejectionReason.Limited or RejectionReason.Blocked => new McpProtocolException(rejection.Message, McpErrorCode.InvalidRequest),
+        RejectionReason.Forbidden or RejectionReason.ApprovalRequired or RejectionReason.ApprovalDenied or RejectionReason.Killed or RejectionReason.Limited or RejectionReason.Blocked => new McpProtocolException(rejection.Message, McpErrorCode.InvalidRequest),
         RejectionReason.UpstreamError => new McpProtocolException(rejection.Message, (McpErrorCode)rejection.ErrorCode),
         _ => new McpProtocolException(rejection.Message, McpErrorCode.InternalError),
     };

@@ -7,8 +7,8 @@ namespace Portcullis.Pipeline.Stages;
 
 /// <summary>
 /// Asks the policy in force whether this principal may do this, with these arguments, now. A denial names the rule
-/// and policy version; a call that needs approval is refused for now with a message saying so (the approval flow
-/// arrives separately). A denied item that exists is reported as denied, never as unknown.
+/// and policy version; a call that needs approval goes on to the approval stage, which holds it. A denied item that
+/// exists is reported as denied, never as unknown.
 /// </summary>
 public sealed class PolicyStage(GatewayConfigProvider config) : IGovernedCallStage
 {
@@ -36,8 +36,8 @@ public sealed class PolicyStage(GatewayConfigProvider config) : IGovernedCallSta
             case PolicyEffect.Deny:
                 call.Reject(Name, RejectionReason.Forbidden, $"Denied by policy {decision.PolicyVersion}: {decision.Reason}. Ask an admin if you need this.");
                 break;
-            case PolicyEffect.Approve:
-                call.Reject(Name, RejectionReason.ApprovalRequired, $"Approval required by policy {decision.PolicyVersion}: {decision.Reason}. Human approval is not available on this gateway yet, so the call was not made; ask an admin to grant it directly.");
+            case PolicyEffect.Approve when call.Kind != CallKind.ToolCall:
+                call.Reject(Name, RejectionReason.ApprovalRequired, $"Approval required by policy {decision.PolicyVersion}: {decision.Reason}. Only tool calls can be held for approval.");
                 break;
         }
 

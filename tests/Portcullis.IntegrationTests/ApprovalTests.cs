@@ -1,0 +1,166 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using ModelContextProtocol.Client;
+using Portcullis.Identity;
+using Portcullis.IntegrationTests.Infrastructure;
+
+namespace Portcullis.IntegrationTests;
+
+/// <summary>Human approval at the gateway, against the real tickets server: the approver is never the requester.</summary>
+public sealed class ApprovalTests
+{
+    private static string Body(string wait, string extra = "") => $"""
+        servers:
+        {Yaml.TicketsStdio()}
+        policy:
+          rules:
+            - id: support-tickets
+              roles: [support]
+              tools: [tickets__list_tickets, tickets__delete_ticket]
+          risk:
+            - tools: ["*__delete_*"]
+              class: destructive
+          riskDefaults:
+            destructive: approve
+        approvals:
+          wait: {wait}
+        {extra}
+        """;
+
+    private sealed record People(TestGateway Gateway, McpClient Alice, HttpClient Bob, HttpClient Carol, HttpClient AliceHttp) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Alice.DisposeAsync();
+            Bob.Dispose();
+            Carol.Dispose();
+            AliceHttp.Dispose();
+            await Gateway.DisposeAsync();
+        }
+    }
+
+    private static async Task<People> StartAsync(string body)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var gateway = await TestGateway.StartAsync(body, ct);
+        var (alice, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "alice", Roles = ["support", "approver"] }, ct);
+        var (bob, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "bob", Roles = ["approver"] }, ct);
+        var (carol, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "carol", Roles = ["approver"] }, ct);
+        HttpClient Http(string token)
+        {
+            var http = new HttpClient { BaseAddress = new Uri(gateway.Url) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return http;
+        }
+
+        return new People(gateway, await gateway.ConnectAsync(token: alice, cancellationToken: ct), Http(bob), Http(carol), Http(alice));
+    }
+
+    private static async Task<string> PendingIdAsync(HttpClient approver)
+    {
+        var pending = JsonDocument.Parse(await approver.GetStringAsync("/admin/api/approvals/?status=pending", TestContext.Current.CancellationToken)).RootElement;
+        return pending[0].GetProperty("id").GetString()!;
+    }
+
+    private static Task<ModelContextProtocol.Protocol.CallToolResult> DeleteAsync(McpClient client, int id) =>
+        client.CallToolAsync("tickets__delete_ticket", new Dictionary<string, object?> { ["id"] = id }, cancellationToken: TestContext.Current.CancellationToken).AsTask();
+
+    [Fact]
+    public async Task A_held_call_runs_when_another_person_approves_it_and_is_audited()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var people = await StartAsync(Body("30s"));
+        var held = DeleteAsync(people.Alice, 1);
+        await people.Gateway.Log.WaitForAsync("alice asks to call tickets__delete_ticket", ct);
+        var id = await PendingIdAsync(people.Bob);
+
+        using (var own = await people.AliceHttp.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { reason = "mine" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, own.StatusCode);
+            Assert.Contains("the requester can never approve or deny their own call", await own.Content.ReadAsStringAsync(ct));
+        }
+
+        using (var approve = await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { reason = "duplicate ticket" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        }
+
+        var result = await held.WaitAsync(TimeSpan.FromSeconds(15), ct);
+        Assert.Equal("Deleted ticket 1.", AggregateEndpointTests.Text(result));
+        var audit = JsonDocument.Parse(await people.Gateway.Http.GetStringAsync("/admin/api/audit?member=alice&kind=tools/call&outcome=success", ct)).RootElement.GetProperty("records");
+        Assert.Contains(audit.EnumerateArray(), r => r.GetProperty("actions").EnumerateArray().Any(a => a.GetString() == $"approved by bob (request {id})"));
+        Assert.Contains(JsonDocument.Parse(await people.Gateway.Http.GetStringAsync("/admin/api/audit?kind=admin:*", ct)).RootElement.GetProperty("records").EnumerateArray(), r => r.GetProperty("target").GetString() == $"/admin/api/approvals/{id}/approve" && r.GetProperty("subject").GetString() == "bob");
+    }
+
+    [Fact]
+    public async Task A_denied_call_tells_the_requester_who_denied_it_and_why()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var people = await StartAsync(Body("30s"));
+        var held = DeleteAsync(people.Alice, 2);
+        await people.Gateway.Log.WaitForAsync("alice asks to call tickets__delete_ticket", ct);
+        var id = await PendingIdAsync(people.Bob);
+
+        using (var deny = await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/deny", new { reason = "ticket 2 is still open" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, deny.StatusCode);
+        }
+
+        var result = await held.WaitAsync(TimeSpan.FromSeconds(15), ct);
+        Assert.True(result.IsError);
+        Assert.Contains($"Request {id} was denied by bob: ticket 2 is still open. The call was not made.", AggregateEndpointTests.Text(result));
+        Assert.Contains("VPN drops every hour", AggregateEndpointTests.Text(await people.Alice.CallToolAsync("tickets__list_tickets", cancellationToken: ct)));
+    }
+
+    [Fact]
+    public async Task Undecided_in_time_the_identical_retry_runs_once_after_approval_and_other_arguments_are_not_covered()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var people = await StartAsync(Body("300ms"));
+
+        var pending = await DeleteAsync(people.Alice, 3);
+        Assert.True(pending.IsError);
+        var id = await PendingIdAsync(people.Bob);
+        Assert.Contains($"Approval request {id} is pending", AggregateEndpointTests.Text(pending));
+        Assert.Contains("retry this identical call", AggregateEndpointTests.Text(pending));
+        (await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { }, ct)).Dispose();
+
+        // Other arguments are another request, held on its own.
+        var other = await DeleteAsync(people.Alice, 1);
+        Assert.True(other.IsError);
+        Assert.DoesNotContain(id, AggregateEndpointTests.Text(other));
+
+        var retried = await DeleteAsync(people.Alice, 3);
+        Assert.Equal("Deleted ticket 3.", AggregateEndpointTests.Text(retried));
+
+        // The approval was used: the same call again is a new request, not a second execution.
+        var again = await DeleteAsync(people.Alice, 3);
+        Assert.True(again.IsError);
+        Assert.Contains("is pending", AggregateEndpointTests.Text(again));
+        Assert.DoesNotContain(id, AggregateEndpointTests.Text(again));
+    }
+
+    [Fact]
+    public async Task A_two_person_rule_needs_two_different_approvers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var people = await StartAsync(Body("300ms", "  twoPersonRisk: [destructive]"));
+        await DeleteAsync(people.Alice, 1);
+        var id = await PendingIdAsync(people.Bob);
+
+        var first = JsonDocument.Parse(await (await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { }, ct)).Content.ReadAsStringAsync(ct)).RootElement;
+        Assert.Equal("Pending", first.GetProperty("status").GetString());
+        using (var twice = await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, twice.StatusCode);
+            Assert.Contains("must come from someone else", await twice.Content.ReadAsStringAsync(ct));
+        }
+
+        Assert.True((await DeleteAsync(people.Alice, 1)).IsError);
+        var second = JsonDocument.Parse(await (await people.Carol.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { }, ct)).Content.ReadAsStringAsync(ct)).RootElement;
+        Assert.Equal("Approved", second.GetProperty("status").GetString());
+        Assert.Equal("Deleted ticket 1.", AggregateEndpointTests.Text(await DeleteAsync(people.Alice, 1)));
+    }
+}
