@@ -123,6 +123,7 @@ public static class PortcullisGateway
             new IdentityStage(),
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
             new ApprovalStage(sp.GetRequiredService<Portcullis.Approvals.ApprovalService>(), sp.GetRequiredService<GatewayConfigProvider>()),
+            new IdempotencyStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<TimeProvider>()),
             new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
             new AuditIntentStage(sp.GetRequiredService<AuditLog>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),

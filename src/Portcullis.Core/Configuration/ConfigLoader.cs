@@ -102,10 +102,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "approvals", "audit", "telemetry", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "approvals", "idempotency", "audit", "telemetry", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "idempotency" => config with { Idempotency = ReadIdempotency(value) },
                     "approvals" => config with { Approvals = ReadApprovals(value) },
                     "telemetry" => config with { Telemetry = ReadTelemetry(value) },
                     "audit" => config with { Audit = ReadAudit(value) },
@@ -137,6 +138,19 @@ public static class ConfigLoader
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
                     _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
                 };
+            }
+
+            return result;
+        }
+
+        private IdempotencyConfig ReadIdempotency(YamlNode node)
+        {
+            var result = new IdempotencyConfig();
+            foreach (var (key, value) in Entries(node, "idempotency", "window", "deriveKeys"))
+            {
+                result = key == "window"
+                    ? result with { Window = ReadDuration(value, "idempotency.window") ?? result.Window }
+                    : result with { DeriveKeys = ReadBool(value, "idempotency.deriveKeys") };
             }
 
             return result;

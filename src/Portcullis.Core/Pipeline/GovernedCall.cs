@@ -83,6 +83,16 @@ public sealed class GovernedCall : IDisposable
         _held = null;
     }
 
+    /// <summary>True when a stage answered the call itself (e.g. with an earlier execution's result); later stages do not run.</summary>
+    public bool IsAnswered { get; private set; }
+
+    /// <summary>Answers the call with <paramref name="result"/> without going further.</summary>
+    public void Answer(Result result)
+    {
+        Result = result;
+        IsAnswered = true;
+    }
+
     /// <summary>Stops the call with a decision; later stages do not run.</summary>
     public void Reject(string stage, RejectionReason reason, string message, int errorCode = 0) =>
         Rejection ??= new CallRejection(stage, reason, message, errorCode);

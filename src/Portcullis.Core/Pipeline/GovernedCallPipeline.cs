@@ -24,10 +24,12 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
                 var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
                 call.StageLog.Add(call.Rejection is { } rejection
                     ? $"{stage.Name}: {rejection.Reason.ToString().ToLowerInvariant()} [{elapsed:0.###} ms]"
-                    : stage is Stages.PolicyStage && call.Decision is { } decision
+                    : call.IsAnswered
+                        ? $"{stage.Name}: answered [{elapsed:0.###} ms]"
+                        : stage is Stages.PolicyStage && call.Decision is { } decision
                         ? $"{stage.Name}: {decision.Effect.ToString().ToLowerInvariant()} by {decision.RuleId} ({decision.PolicyVersion}) [{elapsed:0.###} ms]"
                         : $"{stage.Name}: passed [{elapsed:0.###} ms]");
-                if (call.Rejection is not null)
+                if (call.Rejection is not null || call.IsAnswered)
                 {
                     return;
                 }
