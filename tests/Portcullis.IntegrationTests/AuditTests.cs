@@ -61,7 +61,7 @@ public sealed class AuditTests
         var fullArguments = """{"title":"key AKIAIOSFODNN7EXAMPLE"}""";
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fullArguments))), success.GetProperty("argumentsHash").GetString());
         var stages = success.GetProperty("stages").EnumerateArray().Select(s => s.GetString()!).ToList();
-        Assert.Equal(["route", "registry", "kill-switch", "identity", "policy", "approval", "limits", "audit-intent", "upstream", "inspect"], stages.Select(s => s[..s.IndexOf(':')]));
+        Assert.Equal(["route", "registry", "kill-switch", "identity", "policy", "approval", "idempotency", "limits", "audit-intent", "upstream", "inspect"], stages.Select(s => s[..s.IndexOf(':')]));
         Assert.Contains(stages, s => s.StartsWith("policy: allow by readers (", StringComparison.Ordinal));
         Assert.Equal("readers", success.GetProperty("policyRule").GetString());
         Assert.Matches("^[0-9a-f]{12}$", success.GetProperty("policyVersion").GetString());
