@@ -88,6 +88,11 @@ public static class PortcullisGateway
         services.AddSingleton<AuditLog>();
         services.AddSingleton<Portcullis.Approvals.IApprovalStore, SqliteApprovalStore>();
         services.AddSingleton<Portcullis.Approvals.ApprovalService>();
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddSingleton(sp => new Portcullis.Approvals.ApprovalWebhooks(
+            sp.GetRequiredService<GatewayConfigProvider>(),
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient("webhooks"),
+            sp.GetRequiredService<ILogger<Portcullis.Approvals.ApprovalWebhooks>>()));
         services.AddMetrics();
         services.AddSingleton(sp => new Portcullis.Telemetry.GatewayTelemetry(
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
@@ -143,6 +148,9 @@ public static class PortcullisGateway
         app.Services.GetRequiredService<Portcullis.Telemetry.GatewayTelemetry>();
         app.Services.GetRequiredService<PrometheusText>();
         app.Services.StartOtlpExport();
+        var webhooks = app.Services.GetRequiredService<Portcullis.Approvals.ApprovalWebhooks>();
+        webhooks.Start();
+        app.Services.GetRequiredService<Portcullis.Approvals.ApprovalService>().Changed += webhooks.Enqueue;
         app.UseMiddleware<OriginGuardMiddleware>();
         app.UseAuthentication();
         var sessions = app.Services.GetRequiredService<McpHttpSessions>();

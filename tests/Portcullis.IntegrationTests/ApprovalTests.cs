@@ -143,6 +143,54 @@ public sealed class ApprovalTests
     }
 
     [Fact]
+    public async Task Webhooks_receive_signed_request_and_decision_events_and_a_failed_delivery_is_retried()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Environment.SetEnvironmentVariable("PORTCULLIS_TEST_WEBHOOK_SECRET", "whsec-test-1");
+        var events = new System.Collections.Concurrent.ConcurrentQueue<(string Event, string Body, bool SignatureValid)>();
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = 0;
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateSlimBuilder();
+        Microsoft.AspNetCore.Hosting.HostingAbstractionsWebHostBuilderExtensions.UseUrls(builder.WebHost, "http://127.0.0.1:0");
+        await using var receiver = builder.Build();
+        Microsoft.AspNetCore.Builder.EndpointRouteBuilderExtensions.MapPost(receiver, "/hook", async (Microsoft.AspNetCore.Http.HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            if (Interlocked.Increment(ref attempts) == 1)
+            {
+                return Microsoft.AspNetCore.Http.Results.StatusCode(500); // the first delivery fails and must be retried
+            }
+
+            var expected = "sha256=" + Convert.ToHexStringLower(System.Security.Cryptography.HMACSHA256.HashData("whsec-test-1"u8.ToArray(), System.Text.Encoding.UTF8.GetBytes(body)));
+            var name = context.Request.Headers["X-Portcullis-Event"].ToString();
+            events.Enqueue((name, body, context.Request.Headers["X-Portcullis-Signature"].ToString() == expected));
+            if (name == "approval.decided")
+            {
+                decided.TrySetResult();
+            }
+
+            return Microsoft.AspNetCore.Http.Results.Ok();
+        });
+        await receiver.StartAsync(ct);
+
+        await using var people = await StartAsync(Body("300ms", $"  webhooks:\n    - url: {Portcullis.Gateway.PortcullisGateway.ListeningAddress(receiver)}/hook\n      secretEnv: PORTCULLIS_TEST_WEBHOOK_SECRET"));
+        await DeleteAsync(people.Alice, 2);
+        var id = await PendingIdAsync(people.Bob);
+        (await people.Bob.PostAsJsonAsync($"/admin/api/approvals/{id}/deny", new { reason = "no" }, ct)).Dispose();
+        await decided.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        Assert.True(attempts >= 3);
+        Assert.Equal(["approval.requested", "approval.decided"], events.Select(e => e.Event));
+        Assert.All(events, e => Assert.True(e.SignatureValid));
+        var requested = JsonDocument.Parse(events.First().Body).RootElement.GetProperty("request");
+        Assert.Equal(id, requested.GetProperty("id").GetString());
+        Assert.Equal("alice", requested.GetProperty("requester").GetString());
+        Assert.Equal("tickets__delete_ticket", requested.GetProperty("tool").GetString());
+        Assert.DoesNotContain(people.Gateway.Log.Lines, l => l.Contains("whsec-test-1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_two_person_rule_needs_two_different_approvers()
     {
         var ct = TestContext.Current.CancellationToken;

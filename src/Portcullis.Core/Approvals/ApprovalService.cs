@@ -16,6 +16,9 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _decided = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>Raised after a request is created (<c>approval.requested</c>) or decided (<c>approval.decided</c>).</summary>
+    public event Action<string, ApprovalRequest>? Changed;
+
     /// <summary>The live request for this principal, tool and arguments, or a new one.</summary>
     public async Task<ApprovalRequest> FindOrCreateAsync(Principal requester, string serverId, string tool, string argumentsHash, string? redactedArguments, string risk, string reason, CancellationToken cancellationToken)
     {
@@ -54,6 +57,7 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
             };
             await store.SaveAsync(request, cancellationToken).ConfigureAwait(false);
             LogRequested(request.Id, request.Requester, request.Tool, request.RequiredApprovals);
+            Changed?.Invoke("approval.requested", request);
             return request;
         }
         finally
@@ -133,6 +137,7 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
                 : request with { Denial = decision, Status = ApprovalStatus.Denied };
             await store.SaveAsync(updated, cancellationToken).ConfigureAwait(false);
             LogDecided(id, approver.Subject, updated.Status.ToString());
+            Changed?.Invoke("approval.decided", updated);
             if (updated.Status != ApprovalStatus.Pending && _decided.TryRemove(id, out var signal))
             {
                 signal.TrySetResult();

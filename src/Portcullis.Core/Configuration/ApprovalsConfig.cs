@@ -12,6 +12,9 @@ public sealed record ApprovalsConfig
     /// <summary>Roles that may decide requests.</summary>
     public IReadOnlyList<string> ApproverRoles { get; init; } = ["approver", "admin"];
 
+    /// <summary>Endpoints told about requests and decisions.</summary>
+    public IReadOnlyList<WebhookConfig> Webhooks { get; init; } = [];
+
     /// <summary>Risk classes whose calls need two distinct approvers.</summary>
     public IReadOnlyList<string> TwoPersonRisk { get; init; } = [];
 }

@@ -143,6 +143,35 @@ public static class ConfigLoader
             return result;
         }
 
+        private WebhookConfig ReadWebhook(YamlNode node, string path)
+        {
+            var result = new WebhookConfig { Url = new Uri("about:blank") };
+            var hasUrl = false;
+            foreach (var (key, value) in Entries(node, path, "url", "secret", "secretEnv"))
+            {
+                switch (key)
+                {
+                    case "url":
+                        hasUrl = true;
+                        result = result with { Url = ReadAbsoluteUri(value, path + ".url") ?? result.Url };
+                        break;
+                    case "secret":
+                        result = result with { Secret = ReadString(value, path + ".secret") };
+                        break;
+                    default:
+                        result = result with { SecretEnv = ReadString(value, path + ".secretEnv") };
+                        break;
+                }
+            }
+
+            if (!hasUrl)
+            {
+                Error(path, node, "a webhook needs a url");
+            }
+
+            return result;
+        }
+
         private IdempotencyConfig ReadIdempotency(YamlNode node)
         {
             var result = new IdempotencyConfig();
@@ -159,7 +188,7 @@ public static class ConfigLoader
         private ApprovalsConfig ReadApprovals(YamlNode node)
         {
             var result = new ApprovalsConfig();
-            foreach (var (key, value) in Entries(node, "approvals", "wait", "expiry", "approverRoles", "twoPersonRisk"))
+            foreach (var (key, value) in Entries(node, "approvals", "wait", "expiry", "approverRoles", "twoPersonRisk", "webhooks"))
             {
                 var path = "approvals." + key;
                 result = key switch
@@ -167,6 +196,7 @@ public static class ConfigLoader
                     "wait" => result with { Wait = ReadDuration(value, path) ?? result.Wait },
                     "expiry" => result with { Expiry = ReadDuration(value, path) ?? result.Expiry },
                     "approverRoles" => result with { ApproverRoles = ReadStrings(value, path) },
+                    "webhooks" => result with { Webhooks = ReadList(value, path, ReadWebhook) },
                     _ => result with { TwoPersonRisk = ReadStrings(value, path) },
                 };
             }
