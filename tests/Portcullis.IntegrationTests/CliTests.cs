@@ -232,6 +232,39 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Approvals_are_listed_and_decided_from_the_cli()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($$"""
+            servers:
+            {{Yaml.TicketsStdio()}}
+            policy:
+              rules:
+                - id: support-delete
+                  roles: [support]
+                  tools: [tickets__delete_ticket]
+                  effect: approve
+            approvals:
+              wait: 200ms
+            """, ct);
+        var (alice, _) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "alice", Roles = ["support"] }, ct);
+        var (bob, _) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "bob", Roles = ["approver"] }, ct);
+        await using var client = await gateway.ConnectAsync(token: alice, cancellationToken: ct);
+        Assert.True((await client.CallToolAsync("tickets__delete_ticket", new Dictionary<string, object?> { ["id"] = 3 }, cancellationToken: ct)).IsError);
+        var asBob = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = bob };
+
+        var (listExit, list) = await RunAsync(["approvals", "list"], asBob);
+        Assert.True(listExit == 0, list);
+        var id = Regex.Match(list, @"apr_[0-9a-f]{10}").Value;
+        Assert.Matches(@"apr_[0-9a-f]{10}\s+pending\s+alice → tickets__delete_ticket\s+\{""id"":3\}", list);
+
+        var (approveExit, approved) = await RunAsync(["approvals", "approve", id, "--reason", "duplicate"], asBob);
+        Assert.True(approveExit == 0, approved);
+        Assert.Contains($"{id} is now approved.", approved);
+        Assert.Equal("Deleted ticket 3.", AggregateEndpointTests.Text(await client.CallToolAsync("tickets__delete_ticket", new Dictionary<string, object?> { ["id"] = 3 }, cancellationToken: ct)));
+    }
+
+    [Fact]
     public async Task Without_an_admin_token_the_cli_says_how_to_get_one()
     {
         var (exit, output) = await RunAsync(["token", "list", "--url", "http://127.0.0.1:9"]);
