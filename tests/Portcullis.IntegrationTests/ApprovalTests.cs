@@ -191,6 +191,42 @@ public sealed class ApprovalTests
     }
 
     [Fact]
+    public async Task A_held_call_survives_a_restart_as_a_request_and_the_retry_runs_once_approved()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var body = Body("300ms");
+        string directory;
+        string aliceToken;
+        await using (var first = await TestGateway.StartAsync(body, ct))
+        {
+            first.KeepDirectory = true;
+            directory = first.Directory;
+            (aliceToken, _) = await first.IssueTokenAsync(new MemberTokenRequest { Member = "alice", Roles = ["support"] }, ct);
+            await using var alice = await first.ConnectAsync(token: aliceToken, cancellationToken: ct);
+            Assert.True((await DeleteAsync(alice, 2)).IsError);
+        }
+
+        await using var second = await TestGateway.StartAsync(body, ct, directory: directory);
+        var pending = JsonDocument.Parse(await second.Http.GetStringAsync("/admin/api/approvals/?status=pending", ct)).RootElement;
+        var id = Assert.Single(pending.EnumerateArray()).GetProperty("id").GetString();
+        (await second.Http.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { }, ct)).Dispose();
+        await using var again = await second.ConnectAsync(token: aliceToken, cancellationToken: ct);
+        Assert.Equal("Deleted ticket 2.", AggregateEndpointTests.Text(await DeleteAsync(again, 2)));
+    }
+
+    [Fact]
+    public async Task A_rule_can_demand_two_approvers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var people = await StartAsync(Body("300ms").Replace("      tools: [tickets__list_tickets, tickets__delete_ticket]", "      tools: [tickets__list_tickets]\n    - id: two-person-delete\n      roles: [support]\n      tools: [tickets__delete_ticket]\n      effect: approve\n      approvers: 2"));
+        await DeleteAsync(people.Alice, 1);
+        var id = await PendingIdAsync(people.Bob);
+        var request = JsonDocument.Parse(await people.Bob.GetStringAsync($"/admin/api/approvals/{id}", ct)).RootElement;
+        Assert.Equal(2, request.GetProperty("requiredApprovals").GetInt32());
+        Assert.Contains("two-person-delete", request.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task A_two_person_rule_needs_two_different_approvers()
     {
         var ct = TestContext.Current.CancellationToken;

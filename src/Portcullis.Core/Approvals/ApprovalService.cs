@@ -20,7 +20,7 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
     public event Action<string, ApprovalRequest>? Changed;
 
     /// <summary>The live request for this principal, tool and arguments, or a new one.</summary>
-    public async Task<ApprovalRequest> FindOrCreateAsync(Principal requester, string serverId, string tool, string argumentsHash, string? redactedArguments, string risk, string reason, CancellationToken cancellationToken)
+    public async Task<ApprovalRequest> FindOrCreateAsync(Principal requester, string serverId, string tool, string argumentsHash, string? redactedArguments, string risk, string reason, int ruleApprovers, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -50,7 +50,7 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
                 ArgumentsHash = argumentsHash,
                 Risk = risk,
                 Reason = reason,
-                RequiredApprovals = settings.TwoPersonRisk.Contains(risk, StringComparer.OrdinalIgnoreCase) ? 2 : 1,
+                RequiredApprovals = Math.Max(ruleApprovers, settings.TwoPersonRisk.Contains(risk, StringComparer.OrdinalIgnoreCase) ? 2 : 1),
                 Status = ApprovalStatus.Pending,
                 CreatedAt = now,
                 ExpiresAt = now + settings.Expiry,

@@ -281,7 +281,7 @@ public static class ConfigLoader
         private PolicyRule ReadRule(YamlNode node, string path)
         {
             var result = new PolicyRule { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "roles", "tools", "prompts", "resources", "virtualServers", "effect", "when", "arguments", "require", "forbid"))
+            foreach (var (key, value) in Entries(node, path, "id", "roles", "tools", "prompts", "resources", "virtualServers", "effect", "when", "arguments", "require", "forbid", "approvers"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -296,6 +296,7 @@ public static class ConfigLoader
                     "when" => result with { When = ReadConditions(value, keyPath) },
                     "arguments" => result with { Arguments = ReadArguments(value, keyPath) },
                     "require" => result with { Require = ReadStrings(value, keyPath) },
+                    "approvers" => result with { Approvers = (int)(ReadLong(value, keyPath, min: 1) ?? 1) },
                     _ => result with { Forbid = ReadStrings(value, keyPath) },
                 };
             }

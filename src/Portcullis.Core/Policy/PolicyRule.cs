@@ -27,6 +27,9 @@ public sealed record PolicyRule
     /// <summary>When the rule applies.</summary>
     public RuleConditions? When { get; init; }
 
+    /// <summary>For an approve rule: how many distinct approvers must agree (2 for a two-person rule).</summary>
+    public int Approvers { get; init; } = 1;
+
     /// <summary>Constraints on arguments; an allow or approve rule grants only when all hold.</summary>
     public IReadOnlyDictionary<string, ArgumentConstraint> Arguments { get; init; } = new Dictionary<string, ArgumentConstraint>();
 

@@ -45,9 +45,9 @@ internal sealed class TestGateway : IAsyncDisposable
     public CapturedLog Log { get; } = new();
 
     /// <summary>Starts a gateway whose configuration is <c>gateway:</c> on port 0 plus <paramref name="body"/> (servers, virtualServers…).</summary>
-    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true, string gatewaySettings = "")
+    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true, string gatewaySettings = "", string? directory = null)
     {
-        var directory = System.IO.Directory.CreateTempSubdirectory("portcullis-test-").FullName;
+        directory ??= System.IO.Directory.CreateTempSubdirectory("portcullis-test-").FullName;
         var configPath = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(configPath, Compose(body, gatewaySettings), cancellationToken);
         var log = new CapturedLog();
@@ -131,11 +131,19 @@ internal sealed class TestGateway : IAsyncDisposable
     public async Task<(string Token, MemberToken Record)> IssueTokenAsync(MemberTokenRequest request, CancellationToken cancellationToken) =>
         await _app.Services.GetRequiredService<MemberTokens>().IssueAsync(request, "test", cancellationToken);
 
+    /// <summary>Leave the folder (store, configuration) in place when disposed, so another gateway can start on it.</summary>
+    public bool KeepDirectory { get; set; }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (KeepDirectory)
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

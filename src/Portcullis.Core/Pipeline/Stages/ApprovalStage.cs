@@ -17,6 +17,8 @@ public sealed class ApprovalStage(ApprovalService approvals, GatewayConfigProvid
     /// <inheritdoc />
     public string Name => "approval";
 
+    private int RuleApprovers(string? ruleId) => config.Current.Policy.Rules.FirstOrDefault(r => r.Id == ruleId)?.Approvers ?? 1;
+
     /// <inheritdoc />
     public async ValueTask InvokeAsync(GovernedCall call, CancellationToken cancellationToken)
     {
@@ -26,7 +28,7 @@ public sealed class ApprovalStage(ApprovalService approvals, GatewayConfigProvid
         }
 
         var (redacted, hash) = AuditRecords.Arguments(call);
-        var request = await approvals.FindOrCreateAsync(call.Principal, call.Upstream!.Id, call.QualifiedName, hash ?? "", redacted, decision.Risk.ToString().ToLowerInvariant(), decision.Reason, cancellationToken).ConfigureAwait(false);
+        var request = await approvals.FindOrCreateAsync(call.Principal, call.Upstream!.Id, call.QualifiedName, hash ?? "", redacted, decision.Risk.ToString().ToLowerInvariant(), decision.Reason, RuleApprovers(decision.RuleId), cancellationToken).ConfigureAwait(false);
         if (request.Status == ApprovalStatus.Pending)
         {
             Func<TimeSpan, Task>? tellWaiting = null;
