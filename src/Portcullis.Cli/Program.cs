@@ -11,5 +11,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     ScanCommand.Create(),
     AuditCommand.Create(),
     ApprovalsCommand.Create(),
+    SecretsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -110,7 +110,11 @@ public static class PortcullisGateway
         services.AddAuthentication(PortcullisAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, PortcullisAuthenticationHandler>(PortcullisAuthenticationHandler.SchemeName, null);
         services.AddSingleton<SessionHub>();
-        services.AddSingleton<UpstreamPool>(sp => new UpstreamPool(sp.GetRequiredService<SessionHub>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<Portcullis.Secrets.ISecretStore>(sp => new SqliteSecretStore(sp.GetRequiredService<SqliteDatabase>(), Portcullis.Secrets.SecretsKey.Load(config).Key));
+        services.AddSingleton<Portcullis.Secrets.SecretReferences>();
+        services.AddSingleton<SecretRotation>();
+        services.AddHostedService(sp => sp.GetRequiredService<SecretRotation>());
+        services.AddSingleton<UpstreamPool>(sp => new UpstreamPool(sp.GetRequiredService<SessionHub>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<Portcullis.Secrets.SecretReferences>()));
         services.AddSingleton(sp =>
         {
             var catalog = new EndpointCatalog(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<UpstreamPool>());
@@ -132,7 +136,7 @@ public static class PortcullisGateway
             new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
             new AuditIntentStage(sp.GetRequiredService<AuditLog>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
-            new InspectStage(),
+            new InspectStage(sp.GetRequiredService<Portcullis.Secrets.SecretReferences>()),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
         services.AddHostedService<GatewayLifecycle>();
@@ -175,6 +179,7 @@ public static class PortcullisGateway
         admin.MapKillApi();
         admin.MapServerApi();
         admin.MapAuditApi();
+        admin.MapSecretApi();
         app.MapApprovalApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));

@@ -114,6 +114,17 @@ public sealed class SqliteDatabase
         );
         CREATE INDEX approvals_call ON approvals (requester_key, tool, arguments_hash, created_at);
         """,
+        """
+        CREATE TABLE secrets (
+            name       TEXT PRIMARY KEY,
+            nonce      BLOB NOT NULL,
+            ciphertext BLOB NOT NULL,
+            tag        BLOB NOT NULL,
+            version    INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;

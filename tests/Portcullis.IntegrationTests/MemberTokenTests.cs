@@ -212,7 +212,7 @@ public sealed class MemberTokenTests : IAsyncLifetime
     }
 
     /// <summary>A real MCP server over Streamable HTTP that records every header it receives.</summary>
-    private static async Task<HeaderCapturingServer> StartHeaderCapturingServerAsync(System.Collections.Concurrent.ConcurrentQueue<string> seen, CancellationToken ct)
+    internal static async Task<HeaderCapturingServer> StartHeaderCapturingServerAsync(System.Collections.Concurrent.ConcurrentQueue<string> seen, CancellationToken ct)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -232,7 +232,7 @@ public sealed class MemberTokenTests : IAsyncLifetime
         return new HeaderCapturingServer(app);
     }
 
-    private sealed class HeaderCapturingServer(WebApplication app) : IAsyncDisposable
+    internal sealed class HeaderCapturingServer(WebApplication app) : IAsyncDisposable
     {
         public string Url => Portcullis.Gateway.PortcullisGateway.ListeningAddress(app) + "/mcp";
 

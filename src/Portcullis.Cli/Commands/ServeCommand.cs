@@ -30,7 +30,16 @@ internal static class ServeCommand
             }
 
             await using var app = PortcullisGateway.Create(loaded);
-            await app.StartAsync(cancellationToken);
+            try
+            {
+                await app.StartAsync(cancellationToken);
+            }
+            catch (InvalidOperationException ex) when (ex.Message.StartsWith("Refusing to start", StringComparison.Ordinal))
+            {
+                await Console.Error.WriteLineAsync(ex.Message);
+                return 2;
+            }
+
             var address = app.ListeningAddress();
             Console.WriteLine($"""
 

@@ -102,10 +102,11 @@ public static class ConfigLoader
             }
 
             var config = new GatewayConfig();
-            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "approvals", "idempotency", "audit", "telemetry", "storage", "servers", "virtualServers"))
+            foreach (var (key, value) in Entries(root, "", "gateway", "auth", "policy", "approvals", "idempotency", "secrets", "audit", "telemetry", "storage", "servers", "virtualServers"))
             {
                 config = key switch
                 {
+                    "secrets" => config with { Secrets = ReadSecrets(value) },
                     "idempotency" => config with { Idempotency = ReadIdempotency(value) },
                     "approvals" => config with { Approvals = ReadApprovals(value) },
                     "telemetry" => config with { Telemetry = ReadTelemetry(value) },
@@ -138,6 +139,19 @@ public static class ConfigLoader
                     "allowedHosts" => result with { AllowedHosts = ReadStrings(value, path) },
                     _ => result with { SessionIdleTimeout = ReadDuration(value, path) ?? result.SessionIdleTimeout },
                 };
+            }
+
+            return result;
+        }
+
+        private SecretsConfig ReadSecrets(YamlNode node)
+        {
+            var result = new SecretsConfig();
+            foreach (var (key, value) in Entries(node, "secrets", "keyFile", "rotationWarning"))
+            {
+                result = key == "keyFile"
+                    ? result with { KeyFile = ReadString(value, "secrets.keyFile") }
+                    : result with { RotationWarning = ReadDuration(value, "secrets.rotationWarning") ?? result.RotationWarning };
             }
 
             return result;

@@ -12,6 +12,9 @@ public sealed record GatewayConfig
     /// <summary>Who may do what: rules, risk classes, limits, budget.</summary>
     public Policy.PolicyConfig Policy { get; init; } = new();
 
+    /// <summary>The embedded secret store.</summary>
+    public SecretsConfig Secrets { get; init; } = new();
+
     /// <summary>Duplicate write requests.</summary>
     public IdempotencyConfig Idempotency { get; init; } = new();
 

@@ -22,6 +22,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
 
     private readonly string _baseDirectory;
     private readonly IDownstreamRouter _router;
+    private readonly Secrets.SecretReferences? _secrets;
     private readonly ILoggerFactory _loggerFactory;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
@@ -37,8 +38,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private TaskCompletionSource _stateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a connector; call <see cref="Start"/> to connect.</summary>
-    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory)
+    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null)
     {
+        _secrets = secrets;
         Config = config;
         _baseDirectory = baseDirectory;
         _router = router;
@@ -155,7 +157,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
                     connectCts.CancelAfter(Config.ConnectTimeout);
-                    client = await McpClient.CreateAsync(new ProgressRoutingTransport(CreateTransport(), _progress), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    client = await McpClient.CreateAsync(new ProgressRoutingTransport(await CreateTransportAsync(connectCts.Token).ConfigureAwait(false), _progress), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
                     Capabilities = client.ServerCapabilities;
                     Instructions = client.ServerInstructions;
                     Catalog = await ListCatalogAsync(client, connectCts.Token).ConfigureAwait(false);
@@ -178,6 +180,10 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             catch (OperationCanceledException)
             {
                 reason = $"it did not finish connecting within {Config.ConnectTimeout.TotalSeconds:0.#}s";
+            }
+            catch (Secrets.SecretUnavailableException ex)
+            {
+                reason = ex.Message;
             }
             catch (Exception ex)
             {
@@ -234,7 +240,19 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         _ => Config.Transport == ServerTransport.Stdio ? "its process exited" : "the connection was closed",
     };
 
-    private IClientTransport CreateTransport()
+    /// <summary>Resolves secret references in env and headers (at connect time, so rotation applies on reconnect).</summary>
+    private async Task<Dictionary<string, string>> ResolveAsync(IReadOnlyDictionary<string, string> values, CancellationToken cancellationToken)
+    {
+        var resolved = new Dictionary<string, string>(values.Count, StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            resolved[name] = _secrets is null ? value : await _secrets.ResolveAsync(value, cancellationToken).ConfigureAwait(false);
+        }
+
+        return resolved;
+    }
+
+    private async Task<IClientTransport> CreateTransportAsync(CancellationToken cancellationToken)
     {
         if (Config.Transport == ServerTransport.Stdio)
         {
@@ -247,7 +265,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 }
             }
 
-            foreach (var (name, value) in Config.Env)
+            foreach (var (name, value) in await ResolveAsync(Config.Env, cancellationToken).ConfigureAwait(false))
             {
                 environment[name] = value;
             }
@@ -270,7 +288,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             Name = Id,
             Endpoint = Config.Url!,
             TransportMode = Config.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string>(Config.Headers, StringComparer.OrdinalIgnoreCase),
+            AdditionalHeaders = new Dictionary<string, string>(await ResolveAsync(Config.Headers, cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase),
             ConnectionTimeout = Config.ConnectTimeout,
         }, _loggerFactory);
     }

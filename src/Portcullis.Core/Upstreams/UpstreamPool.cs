@@ -9,7 +9,7 @@ namespace Portcullis.Upstreams;
 /// unchanged keep their running connector (and so their sessions and processes); changed ones are replaced; removed
 /// ones are stopped. The lookup table is an immutable snapshot swapped atomically.
 /// </summary>
-public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory loggerFactory) : IAsyncDisposable
+public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null) : IAsyncDisposable
 {
     private FrozenDictionary<string, UpstreamConnector> _connectors = FrozenDictionary<string, UpstreamConnector>.Empty;
     private readonly SemaphoreSlim _applyGate = new(1, 1);
@@ -46,7 +46,7 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
                     retired.Add(existing);
                 }
 
-                var connector = new UpstreamConnector(server, baseDirectory, router, loggerFactory);
+                var connector = new UpstreamConnector(server, baseDirectory, router, loggerFactory, secrets);
                 next[server.Id] = connector;
                 started.Add(connector);
                 changed.Add(server.Id);
@@ -73,6 +73,43 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
             }
 
             return changed;
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    /// <summary>Replaces the connectors of <paramref name="serverIds"/> with fresh ones (e.g. after a secret they use rotated): stdio processes restart with the new values.</summary>
+    public async Task RestartAsync(IReadOnlyCollection<string> serverIds, string baseDirectory, CancellationToken cancellationToken)
+    {
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var next = new Dictionary<string, UpstreamConnector>(_connectors, StringComparer.Ordinal);
+            var retired = new List<UpstreamConnector>();
+            foreach (var id in serverIds)
+            {
+                if (next.TryGetValue(id, out var old))
+                {
+                    retired.Add(old);
+                    next[id] = new UpstreamConnector(old.Config, baseDirectory, router, loggerFactory, secrets);
+                }
+            }
+
+            Interlocked.Exchange(ref _connectors, next.ToFrozenDictionary(StringComparer.Ordinal));
+            foreach (var connector in retired)
+            {
+                await connector.DisposeAsync().ConfigureAwait(false);
+            }
+
+            foreach (var id in serverIds)
+            {
+                if (next.TryGetValue(id, out var connector) && connector.State == UpstreamState.Connecting)
+                {
+                    connector.Start();
+                }
+            }
         }
         finally
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Portcullis.Configuration;
+using Portcullis.Secrets;
 using Portcullis.Storage;
 using Portcullis.Upstreams;
 
@@ -10,6 +11,13 @@ internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPoo
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Refuse to start rather than run servers without the credentials they were declared with.
+        var referenced = config.Current.Servers.SelectMany(Secrets.SecretReferences.StoreSecretsOf).Distinct().ToList();
+        if (referenced.Count > 0 && Secrets.SecretsKey.Load(config.Current) is { Key: null, Problem: { } problem })
+        {
+            throw new InvalidOperationException($"Refusing to start: servers refer to stored secrets ({string.Join(", ", referenced)}) but the secret store has {problem}.");
+        }
+
         await audit.StartAsync(cancellationToken);
         await submitted.LoadAsync(cancellationToken);
         config.Swap(submitted.Merge(config.Current));

@@ -10,7 +10,7 @@ namespace Portcullis.Pipeline.Stages;
 /// tries to instruct the agent is flagged in the result (or blocked), over-long text is truncated with a visible
 /// marker. What was done is recorded on the call for audit.
 /// </summary>
-public sealed class InspectStage : IGovernedCallStage
+public sealed class InspectStage(Secrets.SecretReferences? secrets = null) : IGovernedCallStage
 {
     /// <inheritdoc />
     public string Name => "inspect";
@@ -51,9 +51,21 @@ public sealed class InspectStage : IGovernedCallStage
     }
 
     /// <summary>Returns the text to pass on, or null when it passes unchanged.</summary>
-    private static string? Inspect(GovernedCall call, InspectionConfig settings, string text, string location, int? limit)
+    private string? Inspect(GovernedCall call, InspectionConfig settings, string text, string location, int? limit)
     {
         string? changed = null;
+        // A server echoing a credential the gateway injected into it never shows it to the agent; this runs first
+        // and whatever the inspection settings say, so the marker names the real cause.
+        foreach (var value in secrets?.IssuedValues ?? [])
+        {
+            if (text.Contains(value, StringComparison.Ordinal))
+            {
+                text = text.Replace(value, "[redacted by Portcullis: a credential the gateway holds]", StringComparison.Ordinal);
+                call.Actions.Add($"redacted a gateway-held credential in {location}");
+                changed = text;
+            }
+        }
+
         if (settings.Injection != "off")
         {
             foreach (var finding in ToolScanner.ScanContent(text, location).Where(ToolScanner.IsInjection))
@@ -64,16 +76,17 @@ public sealed class InspectStage : IGovernedCallStage
 
         if (settings.Secrets != "off")
         {
-            var redacted = ToolScanner.RedactSecrets(text, location, out var secrets);
-            if (secrets.Count > 0)
+            var redacted = ToolScanner.RedactSecrets(text, location, out var leaks);
+            if (leaks.Count > 0)
             {
-                call.Inspection.AddRange(secrets);
-                call.Actions.Add($"{(settings.Secrets == "block" ? "found" : "redacted")} {string.Join(", ", secrets.Select(s => s.Reason))} in {location}");
+                call.Inspection.AddRange(leaks);
+                call.Actions.Add($"{(settings.Secrets == "block" ? "found" : "redacted")} {string.Join(", ", leaks.Select(s => s.Reason))} in {location}");
                 changed = redacted;
             }
         }
 
         var current = changed ?? text;
+
         if (limit is { } max && current.Length > max)
         {
             call.Actions.Add($"truncated {location} from {current.Length} to {max} characters");
