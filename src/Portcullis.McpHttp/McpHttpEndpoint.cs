@@ -253,13 +253,37 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
         return session;
     }
 
+    private const long DrainAllowanceBytes = 1 << 20;
+
+    /// <summary>Discards the rest of an oversized body, up to the drain allowance (beyond it Kestrel closes the connection).</summary>
+    private static async ValueTask DrainAsync(System.IO.Pipelines.PipeReader reader, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (true)
+            {
+                var read = await reader.ReadAsync(cancellationToken);
+                reader.AdvanceTo(read.Buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Larger than the allowance: the 413 still goes out; the connection is closed after it.
+        }
+    }
+
     /// <summary>Reads and parses the body within the size limit; on failure writes the error and returns null.</summary>
     private async ValueTask<JsonRpcMessage?> ReadMessageAsync(HttpContext context)
     {
         var limit = options.Value.MaxRequestBodyBytes;
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
         {
-            sizeFeature.MaxRequestBodySize = limit;
+            // Room to drain an oversized body, so the client reads the 413 instead of a reset connection.
+            sizeFeature.MaxRequestBodySize = limit + DrainAllowanceBytes;
         }
 
         if (context.Request.ContentLength > limit)
@@ -277,7 +301,8 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
                 read = await reader.ReadAsync(context.RequestAborted);
                 if (read.Buffer.Length > limit)
                 {
-                    reader.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+                    reader.AdvanceTo(read.Buffer.End);
+                    await DrainAsync(reader, context.RequestAborted);
                     await WriteTooLargeAsync(context, limit);
                     return null;
                 }
