@@ -63,14 +63,24 @@ public static partial class ToolScanner
     }
 
     /// <summary>Scans text a tool or resource returned: injection attempts aimed at the model, and secrets.</summary>
-    public static IReadOnlyList<Finding> ScanContent(string text, string location, bool binaryContent = false)
+    public static IReadOnlyList<Finding> ScanContent(string text, string location, bool binaryContent = false) =>
+        Scan(text, location, binaryContent, secrets: true);
+
+    /// <summary>Scans returned text for injection attempts only (<see cref="IsInjection"/>), for callers that redact secrets separately.</summary>
+    public static IEnumerable<Finding> ScanInjection(string text, string location) =>
+        Scan(text, location, binaryContent: false, secrets: false).Where(IsInjection);
+
+    private static IReadOnlyList<Finding> Scan(string text, string location, bool binaryContent, bool secrets)
     {
         var normalized = NormalizedText.From(text, location, binaryContent);
         var findings = new List<Finding>(normalized.Findings);
         foreach (var part in normalized.AllText())
         {
             findings.AddRange(TextDetectors.ScanInstructions(part, location));
-            findings.AddRange(TextDetectors.ScanSecrets(part, location).Select(s => s.Finding));
+            if (secrets)
+            {
+                findings.AddRange(TextDetectors.ScanSecrets(part, location).Select(s => s.Finding));
+            }
         }
 
         return Distinct(findings);

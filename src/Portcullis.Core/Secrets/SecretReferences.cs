@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Portcullis.Configuration;
 
@@ -11,10 +10,13 @@ namespace Portcullis.Secrets;
 /// </summary>
 public sealed partial class SecretReferences(ISecretStore store)
 {
-    private readonly ConcurrentDictionary<string, byte> _issued = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _issued = new(StringComparer.Ordinal);
+    private readonly Lock _issuing = new();
+    private volatile string[] _issuedByLength = [];
 
     /// <summary>Values handed out to upstream connections, longest first (redaction replaces the longest match first).</summary>
-    public IReadOnlyList<string> IssuedValues => [.. _issued.Keys.OrderByDescending(v => v.Length)];
+    /// <remarks>A snapshot rebuilt only when a new value is issued (at connect time): every result reads it.</remarks>
+    public IReadOnlyList<string> IssuedValues => _issuedByLength;
 
     /// <summary>Names of the store secrets a server's settings refer to.</summary>
     public static IEnumerable<string> StoreSecretsOf(ServerConfig server) =>
@@ -23,9 +25,9 @@ public sealed partial class SecretReferences(ISecretStore store)
     /// <summary>Resolves every reference in <paramref name="value"/>; throws <see cref="SecretUnavailableException"/> naming what is missing.</summary>
     public async Task<string> ResolveAsync(string value, CancellationToken cancellationToken)
     {
-        if (value.StartsWith("secret:", StringComparison.Ordinal) && !value.Contains("${", StringComparison.Ordinal))
+        if (WholeStoreName(value) is { } whole)
         {
-            return Issue(await FromStoreAsync(value["secret:".Length..], cancellationToken).ConfigureAwait(false));
+            return Issue(await FromStoreAsync(whole, cancellationToken).ConfigureAwait(false));
         }
 
         if (!value.Contains("${", StringComparison.Ordinal))
@@ -57,7 +59,13 @@ public sealed partial class SecretReferences(ISecretStore store)
     {
         if (value.Length >= 6)
         {
-            _issued[value] = 0;
+            lock (_issuing)
+            {
+                if (_issued.Add(value))
+                {
+                    _issuedByLength = [.. _issued.OrderByDescending(v => v.Length)];
+                }
+            }
         }
 
         return value;
@@ -65,9 +73,9 @@ public sealed partial class SecretReferences(ISecretStore store)
 
     private static IEnumerable<string> StoreNames(string value)
     {
-        if (value.StartsWith("secret:", StringComparison.Ordinal) && !value.Contains("${", StringComparison.Ordinal))
+        if (WholeStoreName(value) is { } whole)
         {
-            yield return value["secret:".Length..];
+            yield return whole;
             yield break;
         }
 
@@ -79,6 +87,10 @@ public sealed partial class SecretReferences(ISecretStore store)
             }
         }
     }
+
+    /// <summary>The name in a whole-value <c>secret:NAME</c> reference, or null.</summary>
+    private static string? WholeStoreName(string value) =>
+        value.StartsWith("secret:", StringComparison.Ordinal) && !value.Contains("${", StringComparison.Ordinal) ? value["secret:".Length..] : null;
 
     [GeneratedRegex(@"\$\{(?<kind>secret|env|file):(?<name>[^}]+)\}")]
     private static partial Regex Reference();

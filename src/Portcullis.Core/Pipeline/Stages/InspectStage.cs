@@ -68,7 +68,7 @@ public sealed class InspectStage(Secrets.SecretReferences? secrets = null) : IGo
 
         if (settings.Injection != "off")
         {
-            foreach (var finding in ToolScanner.ScanContent(text, location).Where(ToolScanner.IsInjection))
+            foreach (var finding in ToolScanner.ScanInjection(text, location))
             {
                 call.Inspection.Add(finding);
             }
