@@ -46,6 +46,9 @@ public class HotPathBenchmarks
     public int ScanResultForInjection() => ToolScanner.ScanContent(_result, "result").Count;
 
     [Benchmark]
+    public int ScanResultForInjectionOnly() => ToolScanner.ScanInjection(_result, "result").Count();
+
+    [Benchmark]
     public string RedactResultSecrets() => ToolScanner.RedactSecrets(_result, "result", out _);
 
     [Benchmark]
