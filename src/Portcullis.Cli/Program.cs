@@ -12,5 +12,6 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     AuditCommand.Create(),
     ApprovalsCommand.Create(),
     SecretsCommand.Create(),
+    CredentialsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -181,6 +181,7 @@ public static class PortcullisGateway
         admin.MapAuditApi();
         admin.MapSecretApi();
         app.MapApprovalApi();
+        app.MapMemberCredentialApi();
 
         app.MapGet("/healthz", () => Results.Text("ok"));
         app.MapGet("/readyz", (UpstreamPool pool, AuditLog audit) =>

@@ -5,8 +5,9 @@ namespace Portcullis.Secrets;
 
 /// <summary>
 /// Resolves secret references in upstream settings at connect time: a whole value <c>secret:NAME</c>, or
-/// <c>${secret:NAME}</c>, <c>${env:NAME}</c> and <c>${file:PATH}</c> inside a value (e.g. <c>Bearer ${secret:kb}</c>).
-/// Every value it hands out is remembered, so results that echo one can be redacted.
+/// <c>${secret:NAME}</c>, <c>${env:NAME}</c> and <c>${file:PATH}</c> inside a value (e.g. <c>Bearer ${secret:kb}</c>),
+/// and <c>${member:NAME}</c>: the calling member's own credential, stored per member and resolved only on a
+/// connection opened for that member. Every value it hands out is remembered, so results that echo one can be redacted.
 /// </summary>
 public sealed partial class SecretReferences(ISecretStore store)
 {
@@ -14,16 +15,33 @@ public sealed partial class SecretReferences(ISecretStore store)
     private readonly Lock _issuing = new();
     private volatile string[] _issuedByLength = [];
 
+    /// <summary>The store references resolve against.</summary>
+    public ISecretStore Store => store;
+
     /// <summary>Values handed out to upstream connections, longest first (redaction replaces the longest match first).</summary>
     /// <remarks>A snapshot rebuilt only when a new value is issued (at connect time): every result reads it.</remarks>
     public IReadOnlyList<string> IssuedValues => _issuedByLength;
 
     /// <summary>Names of the store secrets a server's settings refer to.</summary>
     public static IEnumerable<string> StoreSecretsOf(ServerConfig server) =>
-        server.Env.Values.Concat(server.Headers.Values).SelectMany(StoreNames).Distinct(StringComparer.Ordinal);
+        server.Env.Values.Concat(server.Headers.Values).SelectMany(v => StoreNames(v, "secret")).Distinct(StringComparer.Ordinal);
 
-    /// <summary>Resolves every reference in <paramref name="value"/>; throws <see cref="SecretUnavailableException"/> naming what is missing.</summary>
-    public async Task<string> ResolveAsync(string value, CancellationToken cancellationToken)
+    /// <summary>Names of the per-member credentials a server's settings refer to (<c>${member:NAME}</c>); empty for a shared server.</summary>
+    public static IReadOnlyList<string> MemberCredentialsOf(ServerConfig server) =>
+        [.. server.Env.Values.Concat(server.Headers.Values).SelectMany(v => StoreNames(v, "member")).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The store name of member <paramref name="memberKey"/>'s credential <paramref name="name"/>.</summary>
+    public static string MemberSecretName(string memberKey, string name) => $"{MemberPrefix}{memberKey}/{name}";
+
+    /// <summary>Store names under this prefix are members' own credentials, not the operators' secrets.</summary>
+    public const string MemberPrefix = "member/";
+
+    /// <summary>
+    /// Resolves every reference in <paramref name="value"/> for the connection of <paramref name="memberKey"/> (null: the
+    /// shared connection). Returns null when the value needs a member credential and there is no member, so the setting
+    /// is left out. Throws <see cref="SecretUnavailableException"/> naming what is missing.
+    /// </summary>
+    public async Task<string?> ResolveAsync(string value, string? memberKey, CancellationToken cancellationToken)
     {
         if (WholeStoreName(value) is { } whole)
         {
@@ -39,9 +57,17 @@ public sealed partial class SecretReferences(ISecretStore store)
         foreach (Match match in Reference().Matches(value))
         {
             var name = match.Groups["name"].Value;
-            var secret = match.Groups["kind"].Value switch
+            var kind = match.Groups["kind"].Value;
+            if (kind == "member" && memberKey is null)
+            {
+                return null;
+            }
+
+            var secret = kind switch
             {
                 "secret" => await FromStoreAsync(name, cancellationToken).ConfigureAwait(false),
+                "member" => (await store.GetAsync(MemberSecretName(memberKey!, name), cancellationToken).ConfigureAwait(false))?.Value
+                    ?? throw new SecretUnavailableException(MissingMemberCredential(name)),
                 "env" => Environment.GetEnvironmentVariable(name) ?? throw new SecretUnavailableException($"environment variable '{name}' is not set"),
                 _ => File.Exists(name) ? (await File.ReadAllTextAsync(name, cancellationToken).ConfigureAwait(false)).TrimEnd('\n', '\r') : throw new SecretUnavailableException($"secret file '{name}' does not exist"),
             };
@@ -50,6 +76,10 @@ public sealed partial class SecretReferences(ISecretStore store)
 
         return resolved;
     }
+
+    /// <summary>What a member without credential <paramref name="name"/> is told.</summary>
+    public static string MissingMemberCredential(string name) =>
+        $"this server acts with each member's own credential '{name}', and you have not stored yours; store it with 'portcullis credentials set {name}' (your member token, the value on standard input) or PUT /me/credentials/{name}";
 
     private async Task<string> FromStoreAsync(string name, CancellationToken cancellationToken) =>
         (await store.GetAsync(name, cancellationToken).ConfigureAwait(false))?.Value
@@ -71,9 +101,9 @@ public sealed partial class SecretReferences(ISecretStore store)
         return value;
     }
 
-    private static IEnumerable<string> StoreNames(string value)
+    private static IEnumerable<string> StoreNames(string value, string kind)
     {
-        if (WholeStoreName(value) is { } whole)
+        if (kind == "secret" && WholeStoreName(value) is { } whole)
         {
             yield return whole;
             yield break;
@@ -81,7 +111,7 @@ public sealed partial class SecretReferences(ISecretStore store)
 
         foreach (Match match in Reference().Matches(value))
         {
-            if (match.Groups["kind"].Value == "secret")
+            if (match.Groups["kind"].Value == kind)
             {
                 yield return match.Groups["name"].Value;
             }
@@ -92,6 +122,6 @@ public sealed partial class SecretReferences(ISecretStore store)
     private static string? WholeStoreName(string value) =>
         value.StartsWith("secret:", StringComparison.Ordinal) && !value.Contains("${", StringComparison.Ordinal) ? value["secret:".Length..] : null;
 
-    [GeneratedRegex(@"\$\{(?<kind>secret|env|file):(?<name>[^}]+)\}")]
+    [GeneratedRegex(@"\$\{(?<kind>secret|member|env|file):(?<name>[^}]+)\}")]
     private static partial Regex Reference();
 }

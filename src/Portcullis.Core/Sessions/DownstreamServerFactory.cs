@@ -52,7 +52,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
             {
                 var uri = request.Params!.Uri;
                 var upstream = ResourceOwner(session, uri);
-                var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                var client = await ClientOf(upstream, session.Opener, cancellationToken).ConfigureAwait(false);
                 await client.SubscribeToResourceAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
                 session.Subscriptions[uri] = 0;
                 return new EmptyResult();
@@ -64,7 +64,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                 var upstream = ResourceOwner(session, uri);
                 if (!hub.SessionsSeeing(upstream.Id).Any(s => s.Subscriptions.ContainsKey(uri)))
                 {
-                    var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                    var client = await ClientOf(upstream, session.Opener, cancellationToken).ConfigureAwait(false);
                     await client.UnsubscribeFromResourceAsync(uri, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
 
@@ -78,7 +78,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                 // asked for; each session is then sent only what it asked for.
                 foreach (var upstream in catalog.Servers(session.View, session.Opener).Where(u => u.State == UpstreamState.Ready && u.Capabilities?.Logging is not null))
                 {
-                    var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+                    var client = await ClientOf(upstream, session.Opener, cancellationToken).ConfigureAwait(false);
                     await client.SetLoggingLevelAsync(hub.MostVerboseLevel(upstream.Id) ?? request.Params.Level, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
 
@@ -166,11 +166,11 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
             ? owner
             : throw new McpProtocolException($"No server behind {session.View.Path} offers the resource '{uri}'.", McpErrorCode.ResourceNotFound);
 
-    private static async ValueTask<ModelContextProtocol.Client.McpClient> ClientOf(UpstreamConnector upstream, CancellationToken cancellationToken)
+    private static async ValueTask<ModelContextProtocol.Client.McpClient> ClientOf(UpstreamConnector upstream, Identity.Principal principal, CancellationToken cancellationToken)
     {
         try
         {
-            return await upstream.GetClientAsync(cancellationToken).ConfigureAwait(false);
+            return await (await upstream.ForPrincipalAsync(principal, cancellationToken).ConfigureAwait(false)).GetClientAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (UpstreamUnavailableException ex)
         {
@@ -201,7 +201,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
                 throw new McpProtocolException("completion/complete needs a ref of type ref/prompt or ref/resource.", McpErrorCode.InvalidParams);
         }
 
-        var client = await ClientOf(upstream, cancellationToken).ConfigureAwait(false);
+        var client = await ClientOf(upstream, session.Opener, cancellationToken).ConfigureAwait(false);
         return await client.CompleteAsync(new CompleteRequestParams { Ref = reference, Argument = request.Argument, Context = request.Context, Meta = request.Meta }, cancellationToken).ConfigureAwait(false);
     }
 }

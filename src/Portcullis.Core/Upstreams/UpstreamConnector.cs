@@ -20,7 +20,14 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StableUptime = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan MemberIdleTimeout = TimeSpan.FromMinutes(15);
+
     private readonly string _baseDirectory;
+    private readonly string? _memberKey;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UpstreamConnector> _members = new(StringComparer.Ordinal);
+    private readonly Lock _membersLock = new();
+    private long _lastUsed = Stopwatch.GetTimestamp();
+    private long _lastSweep = Stopwatch.GetTimestamp();
     private readonly IDownstreamRouter _router;
     private readonly Secrets.SecretReferences? _secrets;
     private readonly ILoggerFactory _loggerFactory;
@@ -38,9 +45,12 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private TaskCompletionSource _stateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Creates a connector; call <see cref="Start"/> to connect.</summary>
-    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null)
+    /// <param name="memberKey">For a server that acts with each member's own credential: the member this connection is for (null: the shared connection, which lists the catalog without any member credential).</param>
+    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null, string? memberKey = null)
     {
         _secrets = secrets;
+        _memberKey = memberKey;
+        MemberCredentials = Secrets.SecretReferences.MemberCredentialsOf(config);
         Config = config;
         _baseDirectory = baseDirectory;
         _router = router;
@@ -53,6 +63,84 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
 
     /// <summary>Server id.</summary>
     public string Id => Config.Id;
+
+    /// <summary>Names of the per-member credentials the server acts with; empty when every member shares one connection.</summary>
+    public IReadOnlyList<string> MemberCredentials { get; }
+
+    /// <summary>Member connections open now (servers that act with each member's own credential).</summary>
+    public int MemberConnections => _members.Count;
+
+    /// <summary>The key under which a principal's own credentials are stored: issuer and subject, so equal subjects of two issuers stay apart.</summary>
+    public static string MemberKeyOf(Identity.Principal principal) => principal.Issuer + "/" + principal.Subject;
+
+    /// <summary>
+    /// The connection a call of <paramref name="principal"/> goes through: this one, or for a server that acts with
+    /// each member's own credential, that member's own connection (opened on first use, closed after being idle).
+    /// A member without the credential gets <see cref="UpstreamUnavailableException"/> saying how to store it.
+    /// </summary>
+    public async ValueTask<UpstreamConnector> ForPrincipalAsync(Identity.Principal principal, CancellationToken cancellationToken)
+    {
+        if (MemberCredentials.Count == 0 || _memberKey is not null)
+        {
+            return this;
+        }
+
+        SweepIdleMembers();
+        var key = MemberKeyOf(principal);
+        if (_members.TryGetValue(key, out var existing))
+        {
+            Volatile.Write(ref existing._lastUsed, Stopwatch.GetTimestamp());
+            return existing;
+        }
+
+        foreach (var name in MemberCredentials)
+        {
+            if (_secrets is null || await _secrets.Store.GetAsync(Secrets.SecretReferences.MemberSecretName(key, name), cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw new UpstreamUnavailableException(Id, Secrets.SecretReferences.MissingMemberCredential(name));
+            }
+        }
+
+        lock (_membersLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+            if (!_members.TryGetValue(key, out existing))
+            {
+                existing = new UpstreamConnector(Config, _baseDirectory, _router, _loggerFactory, _secrets, key);
+                _members[key] = existing;
+                existing.Start();
+            }
+        }
+
+        return existing;
+    }
+
+    /// <summary>Closes the member's own connection (after their credential changed or was deleted); the next call opens a fresh one.</summary>
+    public async Task ForgetMemberAsync(string memberKey)
+    {
+        if (_members.TryRemove(memberKey, out var member))
+        {
+            await member.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void SweepIdleMembers()
+    {
+        var now = Stopwatch.GetTimestamp();
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastSweep), now) < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _lastSweep, now);
+        foreach (var (key, member) in _members)
+        {
+            if (Stopwatch.GetElapsedTime(Volatile.Read(ref member._lastUsed), now) > MemberIdleTimeout)
+            {
+                _ = ForgetMemberAsync(key);
+            }
+        }
+    }
 
     /// <summary>Connection state.</summary>
     public UpstreamState State
@@ -168,7 +256,11 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 State = UpstreamState.Ready;
                 Volatile.Read(ref _ready).TrySetResult(client);
                 LogConnected(Id, Catalog.Tools.Count, attempt);
-                await _router.CatalogChangedAsync(Id, stopping).ConfigureAwait(false);
+                if (_memberKey is null)
+                {
+                    // Sessions list the shared connection's catalog; a member's own connection changes nothing they see.
+                    await _router.CatalogChangedAsync(Id, stopping).ConfigureAwait(false);
+                }
 
                 var completion = await client.Completion.WaitAsync(stopping).ConfigureAwait(false);
                 reason = Describe(completion);
@@ -241,12 +333,16 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     };
 
     /// <summary>Resolves secret references in env and headers (at connect time, so rotation applies on reconnect).</summary>
+    /// <remarks>A setting that needs a member credential is left out of the shared connection.</remarks>
     private async Task<Dictionary<string, string>> ResolveAsync(IReadOnlyDictionary<string, string> values, CancellationToken cancellationToken)
     {
         var resolved = new Dictionary<string, string>(values.Count, StringComparer.Ordinal);
         foreach (var (name, value) in values)
         {
-            resolved[name] = _secrets is null ? value : await _secrets.ResolveAsync(value, cancellationToken).ConfigureAwait(false);
+            if ((_secrets is null ? value : await _secrets.ResolveAsync(value, _memberKey, cancellationToken).ConfigureAwait(false)) is { } result)
+            {
+                resolved[name] = result;
+            }
         }
 
         return resolved;
@@ -409,7 +505,13 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             return;
         }
 
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        lock (_membersLock)
+        {
+            _stopping.Cancel();
+        }
+
+        await Task.WhenAll(_members.Values.Select(m => m.DisposeAsync().AsTask())).ConfigureAwait(false);
+        _members.Clear();
         try
         {
             await _supervisor.ConfigureAwait(false);

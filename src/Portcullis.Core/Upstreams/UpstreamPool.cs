@@ -117,6 +117,10 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
         }
     }
 
+    /// <summary>Closes a member's own connections on every server, so their next call uses their current credentials.</summary>
+    public Task ForgetMemberAsync(string memberKey) =>
+        Task.WhenAll(_connectors.Values.Select(c => c.ForgetMemberAsync(memberKey)));
+
     /// <summary>Stops every connector.</summary>
     public async ValueTask DisposeAsync()
     {

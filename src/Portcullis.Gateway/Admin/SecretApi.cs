@@ -19,7 +19,8 @@ internal static class SecretApi
             var warning = config.Current.Secrets.RotationWarning;
             var now = time.GetUtcNow();
             var used = config.Current.Servers.SelectMany(s => SecretReferences.StoreSecretsOf(s).Select(n => (Name: n, Server: s.Id))).ToLookup(x => x.Name, x => x.Server);
-            return Results.Json((await store.ListAsync(ct)).Select(s => new
+            // Members' own credentials are theirs (GET /me/credentials), not the operators' secrets.
+            return Results.Json((await store.ListAsync(ct)).Where(s => !s.Name.StartsWith(SecretReferences.MemberPrefix, StringComparison.Ordinal)).Select(s => new
             {
                 name = s.Name,
                 version = s.Version,

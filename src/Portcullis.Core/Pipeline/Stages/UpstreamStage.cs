@@ -32,11 +32,13 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         timeoutCts.CancelAfter(timeout);
         try
         {
-            var client = await upstream.GetClientAsync(timeoutCts.Token).ConfigureAwait(false);
-            using var tracking = upstream.TrackCall(call.Agent, call.Session);
+            // A server that acts with each member's own credential answers this member on their own connection.
+            var connection = await upstream.ForPrincipalAsync(call.Principal, timeoutCts.Token).ConfigureAwait(false);
+            var client = await connection.GetClientAsync(timeoutCts.Token).ConfigureAwait(false);
+            using var tracking = connection.TrackCall(call.Agent, call.Session);
             call.Result = call.Kind switch
             {
-                CallKind.ToolCall => await SendToolCallAsync(client, call, timeoutCts.Token).ConfigureAwait(false),
+                CallKind.ToolCall => await SendToolCallAsync(connection, client, call, timeoutCts.Token).ConfigureAwait(false),
                 CallKind.ResourceRead => await SendAsync<ReadResourceResult>(client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
                 _ => await SendAsync<GetPromptResult>(client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
             };
@@ -63,7 +65,7 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         }
     }
 
-    private static async Task<CallToolResult> SendToolCallAsync(McpClient client, GovernedCall call, CancellationToken cancellationToken)
+    private static async Task<CallToolResult> SendToolCallAsync(UpstreamConnector connection, McpClient client, GovernedCall call, CancellationToken cancellationToken)
     {
         var request = (CallToolRequestParams)call.Params;
         var meta = ForwardedMeta(call);
@@ -73,7 +75,7 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         }
 
         // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
-        using var route = call.Upstream!.RouteProgress(call.Agent, progressToken);
+        using var route = connection.RouteProgress(call.Agent, progressToken);
         meta["progressToken"] = route.Token;
         return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
     }
