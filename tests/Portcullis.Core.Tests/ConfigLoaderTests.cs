@@ -213,4 +213,35 @@ public sealed class ConfigLoaderTests
         Assert.True(DurationParser.TryParse(text, out var duration));
         Assert.Equal(milliseconds, duration.TotalMilliseconds);
     }
+
+    [Fact]
+    public void Isolation_settings_map_and_a_change_restarts_the_server()
+    {
+        var server = ConfigLoader.Parse("servers:\n  - id: a\n    command: x\n    isolation: { memory: 512MiB, cpuTime: 2m, openFiles: 256, processes: 32, network: false, filesystem: readonly }\n").Servers[0];
+        Assert.Equal(512L << 20, server.Isolation.MemoryBytes);
+        Assert.Equal(TimeSpan.FromMinutes(2), server.Isolation.CpuTime);
+        Assert.Equal(256, server.Isolation.OpenFiles);
+        Assert.Equal(32, server.Isolation.Processes);
+        Assert.False(server.Isolation.Network);
+        Assert.True(server.Isolation.ReadOnlyFilesystem);
+        Assert.True(server.Isolation.NeedsSandbox);
+
+        var unconfined = ConfigLoader.Parse("servers:\n  - id: a\n    command: x\n").Servers[0];
+        Assert.False(unconfined.Isolation.NeedsSandbox || unconfined.Isolation.HasLimits);
+        Assert.NotEqual(server.ConnectionFingerprint(), unconfined.ConnectionFingerprint());
+    }
+
+    [Theory]
+    [InlineData("memory: lots", "servers[0].isolation.memory", "expected a size such as 512MiB")]
+    [InlineData("memory: 5TB", "servers[0].isolation.memory", "expected a size such as 512MiB")]
+    [InlineData("filesystem: none", "servers[0].isolation.filesystem", "expected one of full, readonly")]
+    [InlineData("openFiles: 3", "servers[0].isolation.openFiles", "at least 16")]
+    [InlineData("netwrok: false", "servers[0].isolation.netwrok", "unknown key")]
+    public void Bad_isolation_settings_are_named(string setting, string path, string message)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"servers:\n  - id: a\n    command: x\n    isolation: {{ {setting} }}\n"));
+        var error = Assert.Single(ex.Errors);
+        Assert.Equal(path, error.Key);
+        Assert.Contains(message, error.Message);
+    }
 }

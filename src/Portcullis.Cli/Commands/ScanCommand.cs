@@ -23,7 +23,7 @@ internal static class ScanCommand
         scan.SetAction(async (parse, ct) =>
         {
             ServerConfig target;
-            string baseDirectory;
+            UpstreamHost host;
             if (parse.GetValue(url) is { } text)
             {
                 if (!Uri.TryCreate(text, UriKind.Absolute, out var live) || (live.Scheme != Uri.UriSchemeHttp && live.Scheme != Uri.UriSchemeHttps))
@@ -33,7 +33,7 @@ internal static class ScanCommand
                 }
 
                 target = new ServerConfig { Id = "scanned", Transport = ServerTransport.Http, Url = live };
-                baseDirectory = Directory.GetCurrentDirectory();
+                host = UpstreamHost.From(new GatewayConfig());
             }
             else if (parse.GetValue(config) is { } file && parse.GetValue(server) is { } id)
             {
@@ -41,7 +41,7 @@ internal static class ScanCommand
                 {
                     var loaded = ConfigLoader.LoadFile(file.FullName);
                     target = loaded.FindServer(id) ?? throw new CliException($"no server '{id}' in {file.Name}");
-                    baseDirectory = Path.GetDirectoryName(loaded.SourcePath)!;
+                    host = UpstreamHost.From(loaded);
                 }
                 catch (Exception ex) when (ex is ConfigException or CliException)
                 {
@@ -55,7 +55,7 @@ internal static class ScanCommand
                 return 1;
             }
 
-            await using var connector = new UpstreamConnector(target, baseDirectory, new NoSessions(), NullLoggerFactory.Instance);
+            await using var connector = new UpstreamConnector(target, host, new NoSessions(), NullLoggerFactory.Instance);
             connector.Start();
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(target.ConnectTimeout + TimeSpan.FromSeconds(5));

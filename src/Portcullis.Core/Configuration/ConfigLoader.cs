@@ -610,7 +610,7 @@ public static class ConfigLoader
         private ServerConfig ReadServer(YamlNode node, string path)
         {
             var result = new ServerConfig { Id = "" };
-            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved", "inspect", "owner", "riskNotes"))
+            foreach (var (key, value) in Entries(node, path, "id", "transport", "description", "command", "args", "env", "inheritEnv", "cwd", "url", "headers", "timeout", "connectTimeout", "environment", "maxConcurrency", "preapproved", "inspect", "owner", "riskNotes", "isolation"))
             {
                 var keyPath = path + "." + key;
                 result = key switch
@@ -632,11 +632,59 @@ public static class ConfigLoader
                     "preapproved" => result with { Preapproved = ReadBool(value, keyPath) },
                     "inspect" => result with { Inspect = ReadInspection(value, keyPath) },
                     "maxConcurrency" => result with { MaxConcurrency = (int?)ReadLong(value, keyPath, min: 1) },
+                    "isolation" => result with { Isolation = ReadIsolation(value, keyPath) },
                     _ => result with { ConnectTimeout = ReadDuration(value, keyPath) ?? result.ConnectTimeout },
                 };
             }
 
             return result;
+        }
+
+        private IsolationConfig ReadIsolation(YamlNode node, string path)
+        {
+            var result = new IsolationConfig();
+            foreach (var (key, value) in Entries(node, path, "memory", "cpuTime", "openFiles", "processes", "network", "filesystem"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "memory" => result with { MemoryBytes = ReadSize(value, keyPath) },
+                    "cpuTime" => result with { CpuTime = ReadDuration(value, keyPath) },
+                    "openFiles" => result with { OpenFiles = (int?)ReadLong(value, keyPath, min: 16) },
+                    "processes" => result with { Processes = (int?)ReadLong(value, keyPath, min: 1) },
+                    "network" => result with { Network = ReadBool(value, keyPath) },
+                    _ => result with { ReadOnlyFilesystem = ReadOneOf(value, keyPath, "full", "readonly") == "readonly" },
+                };
+            }
+
+            return result;
+        }
+
+        /// <summary>A size in bytes: a whole number with an optional unit (KiB, MiB, GiB; KB, MB, GB).</summary>
+        private long? ReadSize(YamlNode node, string path)
+        {
+            if (node is YamlScalarNode { Value: { } text })
+            {
+                var digits = text.TakeWhile(char.IsAsciiDigit).Count();
+                long? unit = text[digits..].Trim() switch
+                {
+                    "" or "B" => 1,
+                    "KiB" => 1L << 10,
+                    "MiB" => 1L << 20,
+                    "GiB" => 1L << 30,
+                    "KB" => 1000,
+                    "MB" => 1000_000,
+                    "GB" => 1000_000_000,
+                    _ => null,
+                };
+                if (digits > 0 && unit is { } multiplier && long.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out var number) && number > 0 && number <= long.MaxValue / multiplier)
+                {
+                    return number * multiplier;
+                }
+            }
+
+            Error(path, node, "expected a size such as 512MiB, 2GiB or a number of bytes");
+            return null;
         }
 
         private VirtualServerConfig ReadVirtualServer(YamlNode node, string path)

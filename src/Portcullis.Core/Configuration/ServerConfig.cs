@@ -35,8 +35,11 @@ public sealed record ServerConfig
     /// <summary>Names of the gateway's own environment variables passed through (stdio). Defaults to <see cref="DefaultInheritedEnvironment"/>.</summary>
     public IReadOnlyList<string> InheritEnvironment { get; init; } = DefaultInheritedEnvironment;
 
-    /// <summary>Working directory of the process (stdio), relative to the configuration file.</summary>
+    /// <summary>Working directory of the process (stdio), relative to the configuration file. Unset: a dedicated directory of the server's under the gateway's data directory.</summary>
     public string? WorkingDirectory { get; init; }
+
+    /// <summary>Resource limits and confinement of the process (stdio).</summary>
+    public IsolationConfig Isolation { get; init; } = new();
 
     /// <summary>Endpoint of a remote server (http, sse).</summary>
     public Uri? Url { get; init; }
@@ -78,6 +81,7 @@ public sealed record ServerConfig
         Env = Env.OrderBy(e => e.Key, StringComparer.Ordinal).ToArray(),
         InheritEnvironment,
         WorkingDirectory,
+        Isolation,
         Url = Url?.ToString(),
         Headers = Headers.OrderBy(e => e.Key, StringComparer.Ordinal).ToArray(),
         RequestTimeout,

@@ -22,7 +22,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
 
     private static readonly TimeSpan MemberIdleTimeout = TimeSpan.FromMinutes(15);
 
-    private readonly string _baseDirectory;
+    private readonly UpstreamHost _host;
     private readonly string? _memberKey;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, UpstreamConnector> _members = new(StringComparer.Ordinal);
     private readonly Lock _membersLock = new();
@@ -46,13 +46,13 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
 
     /// <summary>Creates a connector; call <see cref="Start"/> to connect.</summary>
     /// <param name="memberKey">For a server that acts with each member's own credential: the member this connection is for (null: the shared connection, which lists the catalog without any member credential).</param>
-    public UpstreamConnector(ServerConfig config, string baseDirectory, IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null, string? memberKey = null)
+    public UpstreamConnector(ServerConfig config, UpstreamHost host, IDownstreamRouter router, ILoggerFactory loggerFactory, Secrets.SecretReferences? secrets = null, string? memberKey = null)
     {
         _secrets = secrets;
         _memberKey = memberKey;
         MemberCredentials = Secrets.SecretReferences.MemberCredentialsOf(config);
         Config = config;
-        _baseDirectory = baseDirectory;
+        _host = host;
         _router = router;
         _loggerFactory = loggerFactory;
         _logger = loggerFactory.CreateLogger("Portcullis.Upstreams." + config.Id);
@@ -106,7 +106,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
             if (!_members.TryGetValue(key, out existing))
             {
-                existing = new UpstreamConnector(Config, _baseDirectory, _router, _loggerFactory, _secrets, key);
+                existing = new UpstreamConnector(Config, _host, _router, _loggerFactory, _secrets, key);
                 _members[key] = existing;
                 existing.Start();
             }
@@ -366,12 +366,24 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 environment[name] = value;
             }
 
+            if (ProcessIsolation.Unavailable(Config) is { } refusal)
+            {
+                throw new InvalidOperationException(refusal);
+            }
+
+            var workingDirectory = WorkingDirectory();
+            var (command, arguments) = ProcessIsolation.Wrap(
+                Config.Isolation,
+                ResolvePath(Config.Command!, onlyIfRelativePath: true),
+                [.. Config.Args.Select(a => a.StartsWith("./", StringComparison.Ordinal) || a.StartsWith("../", StringComparison.Ordinal) ? ResolvePath(a, onlyIfRelativePath: false) : a)],
+                workingDirectory,
+                _host);
             return new StdioClientTransport(new StdioClientTransportOptions
             {
                 Name = Id,
-                Command = ResolvePath(Config.Command!, onlyIfRelativePath: true),
-                Arguments = [.. Config.Args],
-                WorkingDirectory = Config.WorkingDirectory is { } cwd ? ResolvePath(cwd, onlyIfRelativePath: false) : _baseDirectory,
+                Command = command,
+                Arguments = arguments,
+                WorkingDirectory = workingDirectory,
                 InheritEnvironmentVariables = false,
                 EnvironmentVariables = environment,
                 ShutdownTimeout = TimeSpan.FromSeconds(5),
@@ -389,6 +401,35 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         }, _loggerFactory);
     }
 
+    /// <summary>
+    /// The declared working directory, else one of the server's own under the gateway's data directory (and within it
+    /// one per member, so members' files stay apart), created private to the gateway's user.
+    /// </summary>
+    private string WorkingDirectory()
+    {
+        if (Config.WorkingDirectory is { } declared)
+        {
+            return ResolvePath(declared, onlyIfRelativePath: false);
+        }
+
+        var directory = Path.Combine(_host.DataDirectory, "servers", Id);
+        if (_memberKey is not null)
+        {
+            directory = Path.Combine(directory, "members", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_memberKey)))[..16]);
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        return directory;
+    }
+
     /// <summary>A bare command name (<c>node</c>) is left for PATH lookup; a relative path is anchored at the config file.</summary>
     private string ResolvePath(string path, bool onlyIfRelativePath)
     {
@@ -397,7 +438,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             return path;
         }
 
-        return Path.GetFullPath(Path.Combine(_baseDirectory, path));
+        return Path.GetFullPath(Path.Combine(_host.BaseDirectory, path));
     }
 
     private McpClientOptions CreateClientOptions() => new()

@@ -26,7 +26,7 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
         await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var baseDirectory = config.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+            var host = UpstreamHost.From(config);
             var current = _connectors;
             var next = new Dictionary<string, UpstreamConnector>(StringComparer.Ordinal);
             var changed = new List<string>();
@@ -46,7 +46,7 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
                     retired.Add(existing);
                 }
 
-                var connector = new UpstreamConnector(server, baseDirectory, router, loggerFactory, secrets);
+                var connector = new UpstreamConnector(server, host, router, loggerFactory, secrets);
                 next[server.Id] = connector;
                 started.Add(connector);
                 changed.Add(server.Id);
@@ -81,7 +81,7 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
     }
 
     /// <summary>Replaces the connectors of <paramref name="serverIds"/> with fresh ones (e.g. after a secret they use rotated): stdio processes restart with the new values.</summary>
-    public async Task RestartAsync(IReadOnlyCollection<string> serverIds, string baseDirectory, CancellationToken cancellationToken)
+    public async Task RestartAsync(IReadOnlyCollection<string> serverIds, UpstreamHost host, CancellationToken cancellationToken)
     {
         await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -93,7 +93,7 @@ public sealed class UpstreamPool(IDownstreamRouter router, ILoggerFactory logger
                 if (next.TryGetValue(id, out var old))
                 {
                     retired.Add(old);
-                    next[id] = new UpstreamConnector(old.Config, baseDirectory, router, loggerFactory, secrets);
+                    next[id] = new UpstreamConnector(old.Config, host, router, loggerFactory, secrets);
                 }
             }
 

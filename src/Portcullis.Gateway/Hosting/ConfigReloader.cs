@@ -75,10 +75,13 @@ internal sealed partial class ConfigReloader(
         }
         catch (ConfigException ex)
         {
-            LogRejected(ex.Message, previous.Version);
-            await history.RecordAsync(new ConfigHistoryEntry("", path, DateTimeOffset.UtcNow, false, ex.Message), cancellationToken);
-            await RecordAsync("refused", ex.Message, cancellationToken);
-            Reloaded?.Invoke(false);
+            await RefuseAsync(path, ex.Message, previous.Version, cancellationToken);
+            return false;
+        }
+
+        if (next.Servers.Select(ProcessIsolation.Unavailable).OfType<string>().ToList() is { Count: > 0 } unconfinable)
+        {
+            await RefuseAsync(path, string.Join("; ", unconfinable), previous.Version, cancellationToken);
             return false;
         }
 
@@ -100,6 +103,14 @@ internal sealed partial class ConfigReloader(
         await RecordAsync("success", $"version {next.Version[..12]} in force; servers changed: {(changed.Count == 0 ? "none" : string.Join(", ", changed))}", cancellationToken);
         Reloaded?.Invoke(true);
         return true;
+    }
+
+    private async Task RefuseAsync(string path, string reason, string keptVersion, CancellationToken cancellationToken)
+    {
+        LogRejected(reason, keptVersion);
+        await history.RecordAsync(new ConfigHistoryEntry("", path, DateTimeOffset.UtcNow, false, reason), cancellationToken);
+        await RecordAsync("refused", reason, cancellationToken);
+        Reloaded?.Invoke(false);
     }
 
     /// <summary>Puts the reload in the audit chain; a reload is an admin action even when nobody typed a command.</summary>

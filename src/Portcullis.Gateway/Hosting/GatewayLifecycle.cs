@@ -18,6 +18,12 @@ internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPoo
             throw new InvalidOperationException($"Refusing to start: servers refer to stored secrets ({string.Join(", ", referenced)}) but the secret store has {problem}.");
         }
 
+        // Nor run a server with less confinement than it was declared with.
+        if (config.Current.Servers.Select(ProcessIsolation.Unavailable).OfType<string>().ToList() is { Count: > 0 } unconfinable)
+        {
+            throw new InvalidOperationException("Refusing to start: " + string.Join("; ", unconfinable) + ".");
+        }
+
         await audit.StartAsync(cancellationToken);
         await submitted.LoadAsync(cancellationToken);
         config.Swap(submitted.Merge(config.Current));

@@ -58,8 +58,7 @@ internal sealed partial class SecretRotation(GatewayConfigProvider config, ISecr
         }
 
         LogRotated(string.Join(", ", names), string.Join(", ", servers));
-        var baseDirectory = config.Current.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
-        await pool.RestartAsync(servers, baseDirectory, cancellationToken);
+        await pool.RestartAsync(servers, UpstreamHost.From(config.Current), cancellationToken);
     }
 
     private async Task<Dictionary<string, long>> VersionsAsync(CancellationToken cancellationToken) =>

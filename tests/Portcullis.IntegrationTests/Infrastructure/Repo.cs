@@ -29,6 +29,9 @@ internal static class Repo
         return File.Exists(path) ? path : throw new FileNotFoundException($"Test peer {package} is not installed: run `npm ci --prefix tests/peers` (the README's test command does).", path);
     }
 
+    /// <summary>The isolation tests' stdio server: reports what its process can reach.</summary>
+    public static string ProbeServer => Path.Combine(Root, "tests", "peers", "probe-server.mjs");
+
     public static string EverythingServer => Peer("@modelcontextprotocol/server-everything", "dist/index.js");
 
     public static string MemoryServer => Peer("@modelcontextprotocol/server-memory", "dist/index.js");

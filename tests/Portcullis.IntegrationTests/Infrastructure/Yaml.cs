@@ -29,6 +29,14 @@ internal static class Yaml
         {extra}
         """;
 
+    public static string ProbeStdio(string id = "probe", string extra = "") => $"""
+          - id: {id}
+            preapproved: true
+            command: "{Repo.Node}"
+            args: ["{Repo.ProbeServer}"]
+        {extra}
+        """;
+
     public static string MemoryStdio(string id = "memory") => $"""
           - id: {id}
             preapproved: true

@@ -51,6 +51,11 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         {
             call.Reject(Name, RejectionReason.Killed, "The call was cut while under way: " + KillSwitchStage.Describe(kill));
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && !timeoutCts.IsCancellationRequested)
+        {
+            // Neither the agent nor the timeout: the connection went away under the request (a crashed process).
+            call.Reject(Name, RejectionReason.Unavailable, $"Server '{upstream.Id}' closed the connection during the request (a crashed process, say); it was not retried. The gateway reconnects automatically; retry shortly if the operation is safe to repeat.");
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             call.Reject(Name, RejectionReason.Timeout, $"Server '{upstream.Id}' did not answer within {timeout.TotalSeconds:0.#}s; the request was cancelled upstream and was not retried.");
