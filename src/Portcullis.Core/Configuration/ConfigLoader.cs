@@ -147,11 +147,56 @@ public static class ConfigLoader
         private SecretsConfig ReadSecrets(YamlNode node)
         {
             var result = new SecretsConfig();
-            foreach (var (key, value) in Entries(node, "secrets", "keyFile", "rotationWarning"))
+            foreach (var (key, value) in Entries(node, "secrets", "keyFile", "rotationWarning", "vault"))
             {
-                result = key == "keyFile"
-                    ? result with { KeyFile = ReadString(value, "secrets.keyFile") }
-                    : result with { RotationWarning = ReadDuration(value, "secrets.rotationWarning") ?? result.RotationWarning };
+                result = key switch
+                {
+                    "keyFile" => result with { KeyFile = ReadString(value, "secrets.keyFile") },
+                    "vault" => result with { Vault = ReadVault(value, "secrets.vault") },
+                    _ => result with { RotationWarning = ReadDuration(value, "secrets.rotationWarning") ?? result.RotationWarning },
+                };
+            }
+
+            return result;
+        }
+
+        private VaultConfig? ReadVault(YamlNode node, string path)
+        {
+            var result = new VaultConfig { Address = new Uri("http://unset") };
+            var hasAddress = false;
+            foreach (var (key, value) in Entries(node, path, "address", "mount", "prefix", "namespace", "tokenEnv", "tokenFile", "roleId", "secretIdEnv", "secretIdFile", "appRoleMount", "timeout"))
+            {
+                var keyPath = path + "." + key;
+                result = key switch
+                {
+                    "address" => ReadAbsoluteUri(value, keyPath) is { } address ? result with { Address = address } : result,
+                    "mount" => result with { Mount = ReadString(value, keyPath)?.Trim('/') ?? result.Mount },
+                    "prefix" => result with { Prefix = ReadString(value, keyPath)?.Trim('/') ?? result.Prefix },
+                    "namespace" => result with { Namespace = ReadString(value, keyPath) },
+                    "tokenEnv" => result with { TokenEnv = ReadString(value, keyPath) },
+                    "tokenFile" => result with { TokenFile = ReadString(value, keyPath) },
+                    "roleId" => result with { RoleId = ReadString(value, keyPath) },
+                    "secretIdEnv" => result with { SecretIdEnv = ReadString(value, keyPath) },
+                    "secretIdFile" => result with { SecretIdFile = ReadString(value, keyPath) },
+                    "appRoleMount" => result with { AppRoleMount = ReadString(value, keyPath)?.Trim('/') ?? result.AppRoleMount },
+                    _ => result with { Timeout = ReadDuration(value, keyPath) ?? result.Timeout },
+                };
+                hasAddress |= key == "address";
+            }
+
+            var tokenAuth = result.TokenEnv is not null || result.TokenFile is not null;
+            var appRole = result.RoleId is not null || result.SecretIdEnv is not null || result.SecretIdFile is not null;
+            if (!hasAddress)
+            {
+                Error(path, node, "address is required");
+            }
+            else if (tokenAuth == appRole)
+            {
+                Error(path, node, "give either token auth (tokenEnv or tokenFile) or AppRole auth (roleId with secretIdEnv or secretIdFile)");
+            }
+            else if (appRole && (result.RoleId is null || (result.SecretIdEnv is null && result.SecretIdFile is null)))
+            {
+                Error(path, node, "AppRole auth needs roleId and one of secretIdEnv, secretIdFile");
             }
 
             return result;

@@ -13,7 +13,7 @@ internal sealed class GatewayLifecycle(GatewayConfigProvider config, UpstreamPoo
     {
         // Refuse to start rather than run servers without the credentials they were declared with.
         var referenced = config.Current.Servers.SelectMany(s => SecretReferences.StoreSecretsOf(s).Concat(SecretReferences.MemberCredentialsOf(s).Select(n => "member credential " + n))).Distinct().ToList();
-        if (referenced.Count > 0 && Secrets.SecretsKey.Load(config.Current) is { Key: null, Problem: { } problem })
+        if (referenced.Count > 0 && config.Current.Secrets.Vault is null && Secrets.SecretsKey.Load(config.Current) is { Key: null, Problem: { } problem })
         {
             throw new InvalidOperationException($"Refusing to start: servers refer to stored secrets ({string.Join(", ", referenced)}) but the secret store has {problem}.");
         }
