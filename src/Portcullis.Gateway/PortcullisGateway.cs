@@ -110,9 +110,7 @@ public static class PortcullisGateway
         services.AddAuthentication(PortcullisAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, PortcullisAuthenticationHandler>(PortcullisAuthenticationHandler.SchemeName, null);
         services.AddSingleton<SessionHub>();
-        services.AddSingleton<Portcullis.Secrets.ISecretStore>(sp => config.Secrets.Vault is { } vault
-            ? new Portcullis.Secrets.VaultSecretStore(vault, new HttpClient { Timeout = vault.Timeout }, config.PathFromConfig)
-            : new SqliteSecretStore(sp.GetRequiredService<SqliteDatabase>(), Portcullis.Secrets.SecretsKey.Load(config).Key));
+        services.AddSingleton(sp => SecretStores.Open(config, sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<Portcullis.Secrets.SecretReferences>();
         services.AddSingleton<SecretRotation>();
         services.AddHostedService(sp => sp.GetRequiredService<SecretRotation>());

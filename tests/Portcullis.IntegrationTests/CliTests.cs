@@ -31,6 +31,65 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Secrets_set_offline_on_the_store_reach_a_running_gateway_s_server_within_seconds()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
+        {
+            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        }
+
+        var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var upstream = await MemberTokenTests.StartHeaderCapturingServerAsync(seen, ct);
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.Http("echo", upstream.Url, extra: "    headers: { X-Api-Key: \"secret:offline-key\" }")}", ct, waitForServers: false);
+        await gateway.Upstream("echo").WaitForStateAsync(Portcullis.Upstreams.UpstreamState.Down, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+
+        // No gateway URL, no admin token: the command writes the store of the configuration directly.
+        var (setExit, set) = await RunAsync(["secrets", "set", "offline-key", "--value", "offline-value-1", "--config", gateway.ConfigPath]);
+        Assert.True(setExit == 0, set);
+        Assert.Contains("offline-key stored (version 1)", set);
+        await gateway.Upstream("echo").WaitForStateAsync(Portcullis.Upstreams.UpstreamState.Ready, ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await using (var client = await gateway.ConnectAsync(cancellationToken: ct))
+        {
+            await client.CallToolAsync("echo__whoami", cancellationToken: ct);
+        }
+
+        Assert.Contains(seen, h => h.Contains("X-Api-Key: offline-value-1", StringComparison.Ordinal));
+        var (listExit, list) = await RunAsync(["secrets", "list", "--config", gateway.ConfigPath]);
+        Assert.Equal(0, listExit);
+        Assert.Matches(@"offline-key\s+v1\s+0\.0 days\s+used by: echo", list);
+        Assert.DoesNotContain("offline-value-1", list);
+
+        var (deleteExit, _) = await RunAsync(["secrets", "delete", "offline-key", "--config", gateway.ConfigPath]);
+        Assert.Equal(0, deleteExit);
+        var (missingExit, missing) = await RunAsync(["secrets", "delete", "offline-key", "--config", gateway.ConfigPath]);
+        Assert.Equal(1, missingExit);
+        Assert.Contains("no secret 'offline-key'", missing);
+    }
+
+    [Fact]
+    public async Task A_member_stores_their_own_credential_with_their_own_token()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
+        {
+            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
+        }
+
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.Http("echo", "http://127.0.0.1:9/mcp", extra: "    headers: { Authorization: \"Bearer ${member:tracker-token}\" }")}", ct, waitForServers: false);
+        var (member, _) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "dana", Roles = ["dev"] }, ct);
+        var dana = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = member };
+
+        Assert.Matches(@"tracker-token\s+NOT STORED\s+for: echo", (await RunAsync(["credentials", "list"], dana)).Output);
+        var (setExit, set) = await RunAsync(["credentials", "set", "tracker-token", "--value", "dana-personal-token"], dana);
+        Assert.True(setExit == 0, set);
+        Assert.Matches(@"tracker-token\s+stored v1\s+for: echo", (await RunAsync(["credentials", "list"], dana)).Output);
+        var (unknownExit, unknown) = await RunAsync(["credentials", "set", "other", "--value", "x"], dana);
+        Assert.NotEqual(0, unknownExit);
+        Assert.Contains("no server acts with a member credential named 'other'", unknown);
+    }
+
+    [Fact]
     public async Task Tokens_are_issued_listed_and_revoked_through_a_running_gateway()
     {
         var ct = TestContext.Current.CancellationToken;

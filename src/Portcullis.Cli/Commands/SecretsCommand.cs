@@ -1,23 +1,41 @@
 using System.CommandLine;
 using System.Net.Http.Json;
+using Portcullis.Configuration;
+using Portcullis.Secrets;
+using Portcullis.Storage.Sqlite;
 
 namespace Portcullis.Cli.Commands;
 
-/// <summary><c>portcullis secrets set|rotate|list|delete</c>: the gateway's encrypted secret store (values are never printed).</summary>
+/// <summary>
+/// <c>portcullis secrets set|rotate|list|delete</c>: the gateway's secret store (values are never printed). Through a
+/// running gateway's admin API, or with <c>--config</c> on the store directly (offline, or before the first start);
+/// a running gateway notices a change within seconds and reconnects the servers that use it.
+/// </summary>
 internal static class SecretsCommand
 {
     public static Command Create()
     {
         var url = new Option<string?>("--url") { Description = "Gateway URL (default: $PORTCULLIS_URL).", Recursive = true };
         var token = new Option<string?>("--token") { Description = "Admin token (default: $PORTCULLIS_TOKEN).", Recursive = true };
-        var secrets = new Command("secrets", "Credentials the gateway injects into upstream servers; agents never see them.") { url, token };
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "Work on the store of this configuration directly instead of a running gateway.", Recursive = true };
+        var secrets = new Command("secrets", "Credentials the gateway injects into upstream servers; agents never see them.") { url, token, config };
 
         foreach (var (verb, help) in new[] { ("set", "Store a secret (the value is read from standard input unless --value is given)."), ("rotate", "Replace a secret's value; servers using it reconnect with the new one.") })
         {
             var name = new Argument<string>("name");
             var value = new Option<string?>("--value") { Description = "The value (prefer standard input: arguments show up in process lists)." };
             var command = new Command(verb, help) { name, value };
-            command.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
+            command.SetAction(async (parse, ct) => await RunAsync(parse, url, token, config, async (store, _) =>
+            {
+                var secret = parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
+                if (secret.Length == 0)
+                {
+                    throw new CliException("the value must not be empty");
+                }
+
+                var version = await store.SetAsync(parse.GetValue(name)!, secret, ct);
+                Console.WriteLine($"{parse.GetValue(name)} stored (version {version}); a running gateway reconnects the servers using it within seconds.");
+            }, async http =>
             {
                 var secret = parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
                 using var response = await http.PutAsJsonAsync($"admin/api/secrets/{Uri.EscapeDataString(parse.GetValue(name)!)}", new { value = secret }, TokenCommand.Json, ct);
@@ -28,23 +46,63 @@ internal static class SecretsCommand
         }
 
         var list = new Command("list", "Names, versions, ages and users of the secrets (never values).");
-        list.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
+        list.SetAction(async (parse, ct) => await RunAsync(parse, url, token, config, async (store, loaded) =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var used = loaded.Servers.SelectMany(s => SecretReferences.StoreSecretsOf(s).Select(n => (Name: n, Server: s.Id))).ToLookup(x => x.Name, x => x.Server);
+            foreach (var secret in (await store.ListAsync(ct)).Where(s => !s.Name.StartsWith(SecretReferences.MemberPrefix, StringComparison.Ordinal)))
+            {
+                Print(secret.Name, secret.Version, (now - secret.UpdatedAt).TotalDays, now - secret.UpdatedAt > loaded.Secrets.RotationWarning, used[secret.Name]);
+            }
+        }, async http =>
         {
             foreach (var secret in (await TokenCommand.EnsureSuccessAsync(await http.GetAsync("admin/api/secrets", ct), ct)).EnumerateArray())
             {
-                Console.WriteLine($"{secret.GetProperty("name").GetString(),-24} v{secret.GetProperty("version").GetInt64(),-4} {secret.GetProperty("ageDays").GetDouble(),6:0.0} days{(secret.GetProperty("rotationOverdue").GetBoolean() ? "  ROTATION OVERDUE" : "")}  used by: {string.Join(", ", secret.GetProperty("usedBy").EnumerateArray().Select(s => s.GetString()))}");
+                Print(secret.GetProperty("name").GetString()!, secret.GetProperty("version").GetInt64(), secret.GetProperty("ageDays").GetDouble(), secret.GetProperty("rotationOverdue").GetBoolean(), secret.GetProperty("usedBy").EnumerateArray().Select(s => s.GetString()!));
             }
         }));
         secrets.Subcommands.Add(list);
 
         var deleteName = new Argument<string>("name");
         var delete = new Command("delete", "Delete a secret.") { deleteName };
-        delete.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
+        delete.SetAction(async (parse, ct) => await RunAsync(parse, url, token, config, async (store, _) =>
+        {
+            if (!await store.DeleteAsync(parse.GetValue(deleteName)!, ct))
+            {
+                throw new CliException($"no secret '{parse.GetValue(deleteName)}'");
+            }
+
+            Console.WriteLine($"{parse.GetValue(deleteName)} deleted.");
+        }, async http =>
         {
             await TokenCommand.EnsureSuccessAsync(await http.DeleteAsync($"admin/api/secrets/{Uri.EscapeDataString(parse.GetValue(deleteName)!)}", ct), ct);
             Console.WriteLine($"{parse.GetValue(deleteName)} deleted.");
         }));
         secrets.Subcommands.Add(delete);
         return secrets;
+    }
+
+    private static void Print(string name, long version, double ageDays, bool overdue, IEnumerable<string> usedBy) =>
+        Console.WriteLine($"{name,-24} v{version,-4} {ageDays,6:0.0} days{(overdue ? "  ROTATION OVERDUE" : "")}  used by: {string.Join(", ", usedBy)}");
+
+    /// <summary>Runs <paramref name="local"/> on the store of --config when given, else <paramref name="remote"/> against the admin API.</summary>
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<ISecretStore, GatewayConfig, Task> local, Func<HttpClient, Task> remote)
+    {
+        if (parse.GetValue(config) is not { } file)
+        {
+            return await TokenCommand.RunRemoteAsync(parse, url, token, remote);
+        }
+
+        try
+        {
+            var loaded = ConfigLoader.LoadFile(file.FullName);
+            await local(SecretStores.Open(loaded, new SqliteDatabase(loaded.SqlitePath())), loaded);
+            return 0;
+        }
+        catch (Exception ex) when (ex is CliException or ConfigException or SecretUnavailableException)
+        {
+            await Console.Error.WriteLineAsync("error: " + ex.Message);
+            return 1;
+        }
     }
 }
