@@ -1,0 +1,24 @@
+using System.CommandLine;
+using Portcullis.Load;
+
+var duration = new Option<int>("--duration") { Description = "Measured seconds per target and concurrency.", DefaultValueFactory = _ => 10 };
+var warmup = new Option<int>("--warmup") { Description = "Unmeasured seconds before each measurement (the runtime's tiered JIT settles in about ten).", DefaultValueFactory = _ => 10 };
+var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrencies (agents calling at once).", DefaultValueFactory = _ => [1, 16, 64], AllowMultipleArgumentsPerToken = true };
+var sessions = new Option<int>("--sessions") { Description = "Sessions held open for the memory figure.", DefaultValueFactory = _ => 1000 };
+var only = new Option<string[]>("--only") { Description = "Run only these targets (direct, portcullis-http, portcullis-stdio, mcp-proxy-stdio, supergateway-stdio).", AllowMultipleArgumentsPerToken = true };
+var gatewayEnv = new Option<string[]>("--gateway-env") { Description = "NAME=VALUE settings for the gateway's process (runtime tuning experiments).", AllowMultipleArgumentsPerToken = true };
+var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for load.json and load.md (default: bench/results)." };
+var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv };
+root.SetAction(async (parse, ct) =>
+{
+    var options = new BenchOptions(
+        TimeSpan.FromSeconds(parse.GetValue(duration)),
+        TimeSpan.FromSeconds(parse.GetValue(warmup)),
+        parse.GetValue(concurrency)!,
+        parse.GetValue(sessions),
+        parse.GetValue(only) is { Length: > 0 } chosen ? [.. chosen] : null,
+        parse.GetValue(output)?.FullName,
+        (parse.GetValue(gatewayEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : ""));
+    return await Bench.RunAsync(options, ct);
+});
+return await root.Parse(args).InvokeAsync();
