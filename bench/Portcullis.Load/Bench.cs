@@ -86,10 +86,11 @@ internal static partial class Bench
             var report = Report.Build(options, targets, results, memory);
             var folder = options.Output ?? Path.Combine(repo, "bench", "results");
             Directory.CreateDirectory(folder);
-            await File.WriteAllTextAsync(Path.Combine(folder, "load.json"), report.Json, ct);
-            await File.WriteAllTextAsync(Path.Combine(folder, "load.md"), report.Markdown, ct);
+            var name = LoadRun.Protocol is null ? "load-negotiated" : "load";
+            await File.WriteAllTextAsync(Path.Combine(folder, name + ".json"), report.Json, ct);
+            await File.WriteAllTextAsync(Path.Combine(folder, name + ".md"), report.Markdown, ct);
             Console.WriteLine(report.Markdown);
-            Console.Error.WriteLine($"# wrote {Path.Combine(folder, "load.json")} and load.md");
+            Console.Error.WriteLine($"# wrote {Path.Combine(folder, name)}.json and .md");
             return 0;
         }
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException)

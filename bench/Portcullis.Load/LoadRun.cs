@@ -64,6 +64,9 @@ internal static class LoadRun
         }
     }
 
+    /// <summary>The protocol revision agents ask for; null lets the SDK client negotiate (it prefers the sessionless 2026-07-28).</summary>
+    public static string? Protocol { get; set; } = "2025-11-25";
+
     public static async Task<McpClient> ConnectAsync(Target target, CancellationToken cancellationToken) =>
         await McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
@@ -73,9 +76,9 @@ internal static class LoadRun
         }), new McpClientOptions
         {
             ClientInfo = new() { Name = "portcullis-load", Version = "1.0.0" },
-            // Sessions (2025-11-25), which every party here speaks; left alone, the SDK client would probe for the
-            // sessionless 2026-07-28 revision, which the plain proxies do not serve.
-            ProtocolVersion = "2025-11-25",
+            // By default sessions (2025-11-25), which every party here speaks; left alone, the SDK client would
+            // probe for the sessionless 2026-07-28 revision, which the plain proxies do not serve.
+            ProtocolVersion = Protocol,
         }, cancellationToken: cancellationToken);
 
     private static async Task<(double[] LatenciesMs, long Errors, string? FirstError, TimeSpan Elapsed)> RunAsync(McpClient[] clients, string tool, TimeSpan window, bool record, CancellationToken cancellationToken)

@@ -7,10 +7,12 @@ var concurrency = new Option<int[]>("--concurrency") { Description = "Concurrenc
 var sessions = new Option<int>("--sessions") { Description = "Sessions held open for the memory figure.", DefaultValueFactory = _ => 1000 };
 var only = new Option<string[]>("--only") { Description = "Run only these targets (direct, portcullis-http, portcullis-stdio, mcp-proxy-stdio, supergateway-stdio).", AllowMultipleArgumentsPerToken = true };
 var gatewayEnv = new Option<string[]>("--gateway-env") { Description = "NAME=VALUE settings for the gateway's process (runtime tuning experiments).", AllowMultipleArgumentsPerToken = true };
+var protocol = new Option<string>("--protocol") { Description = "Protocol revision the agents ask for: 2025-11-25 (sessions, the default) or latest (let the SDK client negotiate; it picks the sessionless 2026-07-28 where served).", DefaultValueFactory = _ => "2025-11-25" };
 var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for load.json and load.md (default: bench/results)." };
-var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv };
+var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv, protocol };
 root.SetAction(async (parse, ct) =>
 {
+    LoadRun.Protocol = parse.GetValue(protocol) is "latest" ? null : parse.GetValue(protocol);
     var options = new BenchOptions(
         TimeSpan.FromSeconds(parse.GetValue(duration)),
         TimeSpan.FromSeconds(parse.GetValue(warmup)),

@@ -14,10 +14,13 @@ namespace Portcullis.Sessions;
 /// </summary>
 public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCallPipeline pipeline, SessionHub hub, Configuration.GatewayConfigProvider config, Limits.KillSwitches kills, Registry.ServerRegistry registry, Audit.AuditLog audit, Telemetry.GatewayTelemetry telemetry)
 {
+    // Read once: a sessionless request builds its options anew, and reading an assembly's name allocates.
+    private static readonly string GatewayVersion = typeof(DownstreamServerFactory).Assembly.GetName().Version?.ToString(3) ?? "0.1.0";
+
     /// <summary>Creates options bound to <paramref name="session"/>.</summary>
     public McpServerOptions CreateOptions(DownstreamSession session) => new()
     {
-        ServerInfo = new Implementation { Name = "portcullis", Title = "Portcullis MCP gateway", Version = typeof(DownstreamServerFactory).Assembly.GetName().Version?.ToString(3) ?? "0.1.0" },
+        ServerInfo = new Implementation { Name = "portcullis", Title = "Portcullis MCP gateway", Version = GatewayVersion },
         ServerInstructions = session.View is EndpointView.Server s ? null
             : "Tools of several servers are exposed as <server>__<tool>. Every call is governed by Portcullis.",
         Capabilities = new ServerCapabilities
