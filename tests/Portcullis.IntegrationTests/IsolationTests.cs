@@ -82,7 +82,8 @@ public sealed class IsolationTests
         var config = (await ProbeAsync(client, "confined", new() { ["read"] = gateway.ConfigPath }, ct)).GetProperty("read").GetString();
         Assert.True(config is "ENOENT" or "EACCES" or "read 0 bytes", $"the configuration file was readable: {config}");
 
-        // Its own working directory stays writable.
+        // /tmp is read-only too; its own working directory, where TMPDIR points, stays writable.
+        Assert.Equal("EROFS", (await ProbeAsync(client, "confined", new() { ["write"] = "/tmp/portcullis-probe-" + Guid.NewGuid().ToString("N") }, ct)).GetProperty("write").GetString());
         var own = await ProbeAsync(client, "confined", new() { ["write"] = "notes.txt" }, ct);
         Assert.Equal("written", own.GetProperty("write").GetString());
         Assert.True(File.Exists(Path.Combine(gateway.Directory, "servers", "confined", "notes.txt")));

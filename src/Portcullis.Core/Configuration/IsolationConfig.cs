@@ -23,8 +23,8 @@ public sealed record IsolationConfig
     public bool Network { get; init; } = true;
 
     /// <summary>
-    /// True: the filesystem is read-only except the server's working directory and a private <c>/tmp</c>; the gateway's
-    /// data directory, configuration file and secrets key file are hidden (bubblewrap).
+    /// True: the filesystem is read-only except the server's working directory (where <c>TMPDIR</c> points); the
+    /// gateway's data directory, configuration file and secrets key file are hidden (bubblewrap).
     /// </summary>
     public bool ReadOnlyFilesystem { get; init; }
 

@@ -53,7 +53,9 @@ public static class ProcessIsolation
 
             if (isolation.ReadOnlyFilesystem)
             {
-                line.AddRange(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]);
+                // No tmpfs over /tmp: the server's own program may live there. Its temporary files go to TMPDIR,
+                // which the connector points into the working directory.
+                line.AddRange(["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]);
                 foreach (var hidden in host.HiddenPaths)
                 {
                     if (Directory.Exists(hidden))

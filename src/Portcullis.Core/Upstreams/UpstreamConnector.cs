@@ -372,6 +372,12 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             }
 
             var workingDirectory = WorkingDirectory();
+            if (Config.Isolation.ReadOnlyFilesystem)
+            {
+                // The only writable place: temporary files go there too.
+                environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(workingDirectory, ".tmp")).FullName;
+            }
+
             var (command, arguments) = ProcessIsolation.Wrap(
                 Config.Isolation,
                 ResolvePath(Config.Command!, onlyIfRelativePath: true),
