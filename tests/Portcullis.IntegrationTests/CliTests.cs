@@ -34,10 +34,7 @@ public sealed partial class CliTests
     public async Task Secrets_set_offline_on_the_store_reach_a_running_gateway_s_server_within_seconds()
     {
         var ct = TestContext.Current.CancellationToken;
-        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
-        {
-            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
-        }
+        TestSecretsKey.Ensure();
 
         var seen = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using var upstream = await MemberTokenTests.StartHeaderCapturingServerAsync(seen, ct);
@@ -71,10 +68,7 @@ public sealed partial class CliTests
     public async Task A_member_stores_their_own_credential_with_their_own_token()
     {
         var ct = TestContext.Current.CancellationToken;
-        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
-        {
-            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)));
-        }
+        TestSecretsKey.Ensure();
 
         await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.Http("echo", "http://127.0.0.1:9/mcp", extra: "    headers: { Authorization: \"Bearer ${member:tracker-token}\" }")}", ct, waitForServers: false);
         var (member, _) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "dana", Roles = ["dev"] }, ct);

@@ -14,10 +14,7 @@ public sealed class MemberCredentialTests
 {
     static MemberCredentialTests()
     {
-        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
-        {
-            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        }
+        TestSecretsKey.Ensure();
     }
 
     [Fact]

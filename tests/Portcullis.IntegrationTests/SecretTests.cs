@@ -13,11 +13,7 @@ public sealed class SecretTests
 {
     static SecretTests()
     {
-        // One key for this test process (the gateway reads it from its environment, as in production).
-        if (Environment.GetEnvironmentVariable("PORTCULLIS_SECRETS_KEY") is null)
-        {
-            Environment.SetEnvironmentVariable("PORTCULLIS_SECRETS_KEY", Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
-        }
+        TestSecretsKey.Ensure();
     }
 
     [Fact]

@@ -17,7 +17,7 @@ internal static class CredentialsCommand
         var set = new Command("set", "Store or replace one of your credentials (the value is read from standard input unless --value is given).") { name, value };
         set.SetAction(async (parse, ct) => await TokenCommand.RunRemoteAsync(parse, url, token, async http =>
         {
-            var secret = parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
+            var secret = await SecretsCommand.ReadValueAsync(parse, value, ct);
             using var response = await http.PutAsJsonAsync($"me/credentials/{Uri.EscapeDataString(parse.GetValue(name)!)}", new { value = secret }, TokenCommand.Json, ct);
             var body = await TokenCommand.EnsureSuccessAsync(response, ct);
             Console.WriteLine($"{parse.GetValue(name)} stored (version {body.GetProperty("version").GetInt64()}); your next call uses it.");

@@ -25,23 +25,25 @@ internal static class SecretsCommand
             var name = new Argument<string>("name");
             var value = new Option<string?>("--value") { Description = "The value (prefer standard input: arguments show up in process lists)." };
             var command = new Command(verb, help) { name, value };
-            command.SetAction(async (parse, ct) => await RunAsync(parse, url, token, config, async (store, _) =>
+            command.SetAction(async (parse, ct) =>
             {
-                var secret = parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
-                if (secret.Length == 0)
+                var secret = await ReadValueAsync(parse, value, ct);
+                return await RunAsync(parse, url, token, config, async (store, _) =>
                 {
-                    throw new CliException("the value must not be empty");
-                }
+                    if (secret.Length == 0)
+                    {
+                        throw new CliException("the value must not be empty");
+                    }
 
-                var version = await store.SetAsync(parse.GetValue(name)!, secret, ct);
-                Console.WriteLine($"{parse.GetValue(name)} stored (version {version}); a running gateway reconnects the servers using it within seconds.");
-            }, async http =>
-            {
-                var secret = parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
-                using var response = await http.PutAsJsonAsync($"admin/api/secrets/{Uri.EscapeDataString(parse.GetValue(name)!)}", new { value = secret }, TokenCommand.Json, ct);
-                var body = await TokenCommand.EnsureSuccessAsync(response, ct);
-                Console.WriteLine($"{parse.GetValue(name)} stored (version {body.GetProperty("version").GetInt64()}); servers using it reconnect with the new value.");
-            }));
+                    var version = await store.SetAsync(parse.GetValue(name)!, secret, ct);
+                    Console.WriteLine($"{parse.GetValue(name)} stored (version {version}); a running gateway reconnects the servers using it within seconds.");
+                }, async http =>
+                {
+                    using var response = await http.PutAsJsonAsync($"admin/api/secrets/{Uri.EscapeDataString(parse.GetValue(name)!)}", new { value = secret }, TokenCommand.Json, ct);
+                    var body = await TokenCommand.EnsureSuccessAsync(response, ct);
+                    Console.WriteLine($"{parse.GetValue(name)} stored (version {body.GetProperty("version").GetInt64()}); servers using it reconnect with the new value.");
+                });
+            });
             secrets.Subcommands.Add(command);
         }
 
@@ -49,8 +51,8 @@ internal static class SecretsCommand
         list.SetAction(async (parse, ct) => await RunAsync(parse, url, token, config, async (store, loaded) =>
         {
             var now = DateTimeOffset.UtcNow;
-            var used = loaded.Servers.SelectMany(s => SecretReferences.StoreSecretsOf(s).Select(n => (Name: n, Server: s.Id))).ToLookup(x => x.Name, x => x.Server);
-            foreach (var secret in (await store.ListAsync(ct)).Where(s => !s.Name.StartsWith(SecretReferences.MemberPrefix, StringComparison.Ordinal)))
+            var used = SecretReferences.UsersOf(loaded.Servers);
+            foreach (var secret in (await store.ListAsync(ct)).Where(s => !SecretReferences.IsMemberSecret(s.Name)))
             {
                 Print(secret.Name, secret.Version, (now - secret.UpdatedAt).TotalDays, now - secret.UpdatedAt > loaded.Secrets.RotationWarning, used[secret.Name]);
             }
@@ -85,24 +87,13 @@ internal static class SecretsCommand
     private static void Print(string name, long version, double ageDays, bool overdue, IEnumerable<string> usedBy) =>
         Console.WriteLine($"{name,-24} v{version,-4} {ageDays,6:0.0} days{(overdue ? "  ROTATION OVERDUE" : "")}  used by: {string.Join(", ", usedBy)}");
 
-    /// <summary>Runs <paramref name="local"/> on the store of --config when given, else <paramref name="remote"/> against the admin API.</summary>
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<ISecretStore, GatewayConfig, Task> local, Func<HttpClient, Task> remote)
-    {
-        if (parse.GetValue(config) is not { } file)
-        {
-            return await TokenCommand.RunRemoteAsync(parse, url, token, remote);
-        }
+    /// <summary>A secret's value: <c>--value</c>, else standard input without its final line break.</summary>
+    internal static async Task<string> ReadValueAsync(ParseResult parse, Option<string?> value, CancellationToken ct) =>
+        parse.GetValue(value) ?? (await Console.In.ReadToEndAsync(ct)).TrimEnd('\n', '\r');
 
-        try
-        {
-            var loaded = ConfigLoader.LoadFile(file.FullName);
-            await local(SecretStores.Open(loaded, new SqliteDatabase(loaded.SqlitePath())), loaded);
-            return 0;
-        }
-        catch (Exception ex) when (ex is CliException or ConfigException or SecretUnavailableException)
-        {
-            await Console.Error.WriteLineAsync("error: " + ex.Message);
-            return 1;
-        }
-    }
+    /// <summary>Runs <paramref name="local"/> on the store of --config when given, else <paramref name="remote"/> against the admin API.</summary>
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<ISecretStore, GatewayConfig, Task> local, Func<HttpClient, Task> remote) =>
+        parse.GetValue(config) is { } file
+            ? await TokenCommand.RunLocalAsync(file, loaded => local(SecretStores.Open(loaded, new SqliteDatabase(loaded.SqlitePath())), loaded))
+            : await TokenCommand.RunRemoteAsync(parse, url, token, remote);
 }

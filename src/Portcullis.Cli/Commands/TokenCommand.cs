@@ -113,21 +113,24 @@ internal static class TokenCommand
     internal static string[] Split(string[]? values) =>
         values?.SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray() ?? [];
 
-    private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<LocalStore, Task> local, Func<HttpClient, Task> remote)
-    {
-        if (parse.GetValue(config) is not { } file)
-        {
-            return await RunRemoteAsync(parse, url, token, remote);
-        }
+    private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<LocalStore, Task> local, Func<HttpClient, Task> remote) =>
+        parse.GetValue(config) is { } file
+            ? await RunLocalAsync(file, async loaded =>
+            {
+                var store = new SqliteMemberTokenStore(new SqliteDatabase(loaded.SqlitePath()));
+                await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
+            })
+            : await RunRemoteAsync(parse, url, token, remote);
 
+    /// <summary>Runs <paramref name="local"/> on the stores of the configuration in <paramref name="file"/>, without a running gateway.</summary>
+    internal static async Task<int> RunLocalAsync(FileInfo file, Func<GatewayConfig, Task> local)
+    {
         try
         {
-            var loaded = ConfigLoader.LoadFile(file.FullName);
-            var store = new SqliteMemberTokenStore(new SqliteDatabase(loaded.SqlitePath()));
-            await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
+            await local(ConfigLoader.LoadFile(file.FullName));
             return 0;
         }
-        catch (Exception ex) when (ex is CliException or ConfigException)
+        catch (Exception ex) when (ex is CliException or ConfigException or Secrets.SecretUnavailableException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message);
             return 1;

@@ -42,19 +42,14 @@ public sealed record GatewayConfig
     /// <summary>The file the snapshot was read from, if any.</summary>
     public string? SourcePath { get; init; }
 
+    /// <summary>The configuration file's folder (the working directory for an inline configuration): relative paths are anchored here.</summary>
+    public string BaseDirectory => SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
+
     /// <summary>Full path of the SQLite store: <see cref="StorageConfig.Sqlite"/> anchored at the configuration file's folder.</summary>
-    public string SqlitePath()
-    {
-        var baseDirectory = SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
-        return Path.GetFullPath(Path.Combine(baseDirectory, Storage.Sqlite));
-    }
+    public string SqlitePath() => PathFromConfig(Storage.Sqlite);
 
     /// <summary>Full path of <paramref name="relative"/> anchored at the configuration file's folder.</summary>
-    public string PathFromConfig(string relative)
-    {
-        var baseDirectory = SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
-        return Path.GetFullPath(Path.Combine(baseDirectory, relative));
-    }
+    public string PathFromConfig(string relative) => Path.GetFullPath(Path.Combine(BaseDirectory, relative));
 
     /// <summary>Looks a server up by id.</summary>
     public ServerConfig? FindServer(string id)

@@ -34,7 +34,17 @@ public sealed partial class SecretReferences(ISecretStore store)
     public static string MemberSecretName(string memberKey, string name) => $"{MemberPrefix}{memberKey}/{name}";
 
     /// <summary>Store names under this prefix are members' own credentials, not the operators' secrets.</summary>
-    public const string MemberPrefix = "member/";
+    private const string MemberPrefix = "member/";
+
+    /// <summary>True when <paramref name="storeName"/> is a member's own credential.</summary>
+    public static bool IsMemberSecret(string storeName) => storeName.StartsWith(MemberPrefix, StringComparison.Ordinal);
+
+    /// <summary>The member a <see cref="MemberSecretName"/> belongs to (the key keeps its own slashes: issuers are URLs).</summary>
+    public static string MemberKeyOfSecret(string storeName) => storeName[MemberPrefix.Length..storeName.LastIndexOf('/')];
+
+    /// <summary>For each stored secret's name, the servers whose settings refer to it.</summary>
+    public static ILookup<string, string> UsersOf(IEnumerable<ServerConfig> servers) =>
+        servers.SelectMany(s => StoreSecretsOf(s).Select(name => (Name: name, Server: s.Id))).ToLookup(x => x.Name, x => x.Server, StringComparer.Ordinal);
 
     /// <summary>
     /// Resolves every reference in <paramref name="value"/> for the connection of <paramref name="memberKey"/> (null: the

@@ -11,7 +11,6 @@ public sealed record UpstreamHost(string BaseDirectory, string DataDirectory, IR
     /// <summary>The host of a gateway running <paramref name="config"/>.</summary>
     public static UpstreamHost From(GatewayConfig config)
     {
-        var baseDirectory = config.SourcePath is { } path ? Path.GetDirectoryName(path)! : Directory.GetCurrentDirectory();
         var dataDirectory = Path.GetDirectoryName(config.SqlitePath())!;
         List<string> hidden = [dataDirectory];
         if (config.SourcePath is { } source)
@@ -24,6 +23,6 @@ public sealed record UpstreamHost(string BaseDirectory, string DataDirectory, IR
             hidden.Add(config.PathFromConfig(keyFile));
         }
 
-        return new UpstreamHost(baseDirectory, dataDirectory, hidden);
+        return new UpstreamHost(config.BaseDirectory, dataDirectory, hidden);
     }
 }

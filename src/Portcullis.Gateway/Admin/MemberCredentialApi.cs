@@ -28,9 +28,11 @@ internal static class MemberCredentialApi
             return Results.Json(config.Current.Servers
                 .SelectMany(s => SecretReferences.MemberCredentialsOf(s).Select(name => (Name: name, Server: s.Id)))
                 .GroupBy(x => x.Name, StringComparer.Ordinal)
-                .Select(g => stored.TryGetValue(SecretReferences.MemberSecretName(key, g.Key), out var info)
-                    ? new { name = g.Key, servers = g.Select(x => x.Server).ToArray(), stored = true, version = (long?)info.Version, updatedAt = (DateTimeOffset?)info.UpdatedAt }
-                    : new { name = g.Key, servers = g.Select(x => x.Server).ToArray(), stored = false, version = (long?)null, updatedAt = (DateTimeOffset?)null }));
+                .Select(g =>
+                {
+                    var info = stored.GetValueOrDefault(SecretReferences.MemberSecretName(key, g.Key));
+                    return new { name = g.Key, servers = g.Select(x => x.Server).ToArray(), stored = info is not null, version = info?.Version, updatedAt = info?.UpdatedAt };
+                }));
         });
 
         me.MapPut("/{name}", async (string name, SecretApi.SetRequest request, HttpContext context, ISecretStore store, GatewayConfigProvider config, SecretRotation rotation, CancellationToken ct) =>

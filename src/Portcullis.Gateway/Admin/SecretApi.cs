@@ -18,9 +18,9 @@ internal static class SecretApi
         {
             var warning = config.Current.Secrets.RotationWarning;
             var now = time.GetUtcNow();
-            var used = config.Current.Servers.SelectMany(s => SecretReferences.StoreSecretsOf(s).Select(n => (Name: n, Server: s.Id))).ToLookup(x => x.Name, x => x.Server);
+            var used = SecretReferences.UsersOf(config.Current.Servers);
             // Members' own credentials are theirs (GET /me/credentials), not the operators' secrets.
-            return Results.Json((await store.ListAsync(ct)).Where(s => !s.Name.StartsWith(SecretReferences.MemberPrefix, StringComparison.Ordinal)).Select(s => new
+            return Results.Json((await store.ListAsync(ct)).Where(s => !SecretReferences.IsMemberSecret(s.Name)).Select(s => new
             {
                 name = s.Name,
                 version = s.Version,

@@ -45,10 +45,10 @@ internal sealed partial class SecretRotation(GatewayConfigProvider config, ISecr
     public async Task ApplyAsync(IReadOnlyCollection<string> names, CancellationToken cancellationToken)
     {
         _versions = await VersionsAsync(cancellationToken);
-        foreach (var member in names.Where(n => n.StartsWith(SecretReferences.MemberPrefix, StringComparison.Ordinal)))
+        foreach (var member in names.Where(SecretReferences.IsMemberSecret))
         {
-            // member/{issuer}/{subject}/{name}: that member's own connections reopen with the new value.
-            await pool.ForgetMemberAsync(member[SecretReferences.MemberPrefix.Length..member.LastIndexOf('/')]);
+            // That member's own connections reopen with the new value.
+            await pool.ForgetMemberAsync(SecretReferences.MemberKeyOfSecret(member));
         }
 
         var servers = config.Current.Servers.Where(s => SecretReferences.StoreSecretsOf(s).Any(names.Contains)).Select(s => s.Id).ToList();
