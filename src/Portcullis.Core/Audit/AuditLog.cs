@@ -1,12 +1,12 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Audit;
 
 /// <summary>
-/// Appends records to the chain with group commit: callers enqueue and wait; one writer links whatever is waiting in
-/// order and commits it in one transaction, so durability costs one commit per batch, not per call. A caller is
-/// released only once its record is durable. If the store fails, every caller in the batch gets
+/// Appends records to the chain with group commit: callers enqueue and wait; whichever caller finds no write under
+/// way links everything waiting, in order, and commits it in one transaction on its own thread, so durability costs
+/// one commit per batch, not per call, and a lone call pays no hand-off to a writer thread. A caller is released only
+/// once its record is durable. If the store fails, every caller in the batch gets
 /// <see cref="AuditUnavailableException"/> and the chain does not advance.
 /// </summary>
 public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Configuration.GatewayConfigProvider config, ILogger<AuditLog> logger) : IAsyncDisposable
@@ -15,9 +15,10 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     private int _pendingCount;
     private long _checkpointAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private const int MaxBatch = 512;
-    private readonly Channel<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _pending =
-        Channel.CreateUnbounded<(AuditRecord, TaskCompletionSource<AuditRecord>)>(new UnboundedChannelOptions { SingleReader = true });
-    private Task _writer = Task.CompletedTask;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _pending = new();
+    private readonly List<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _batch = new(MaxBatch);
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private volatile bool _stopped;
     private long _lastSeq;
     private string _lastHash = AuditChain.Genesis;
 
@@ -30,7 +31,7 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     /// <summary>False after a batch failed to commit, until one succeeds again.</summary>
     public bool Healthy { get; private set; } = true;
 
-    /// <summary>Reads where the chain ends and starts the writer.</summary>
+    /// <summary>Reads where the chain ends.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (await store.LastAsync(cancellationToken).ConfigureAwait(false) is { } last)
@@ -40,77 +41,100 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
         }
 
         _checkpointSeq = (await store.ListCheckpointsAsync(cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Seq ?? 0;
-
-        _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
     }
 
     /// <summary>Appends a record; completes when it is durable, with the record as linked into the chain.</summary>
     /// <exception cref="AuditUnavailableException">The record could not be made durable.</exception>
     public async Task<AuditRecord> AppendAsync(AuditRecord record, CancellationToken cancellationToken = default)
     {
+        if (_stopped)
+        {
+            throw new AuditUnavailableException("the audit writer has stopped");
+        }
+
         var done = new TaskCompletionSource<AuditRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Increment(ref _pendingCount);
-        if (!_pending.Writer.TryWrite((record, done)))
+        _pending.Enqueue((record, done));
+        if (_writing.Wait(0))
         {
-            Interlocked.Decrement(ref _pendingCount);
-            throw new AuditUnavailableException("the audit writer has stopped");
+            // No write under way: this caller commits what is waiting, its own record included.
+            await WriteBatchAndReleaseAsync().ConfigureAwait(false);
         }
 
         // The record's fate does not depend on the caller waiting: it is written either way.
         return await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>Commits one batch while holding the write lock; hands what arrived meanwhile to a pool thread.</summary>
+    private async Task WriteBatchAndReleaseAsync()
     {
-        var batch = new List<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)>(MaxBatch);
-        while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            batch.Clear();
-            while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item))
-            {
-                batch.Add(item);
-            }
-
-            Interlocked.Add(ref _pendingCount, -batch.Count);
-
-            var seq = _lastSeq;
-            var hash = _lastHash;
-            var linked = new List<AuditRecord>(batch.Count);
-            foreach (var (record, _) in batch)
-            {
-                var link = AuditChain.Link(record, ++seq, hash);
-                hash = link.Hash;
-                linked.Add(link);
-            }
-
-            try
-            {
-                await store.AppendAsync(linked, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception ex)
-            {
-                Healthy = false;
-                LogWriteFailed(batch.Count, ex.Message);
-                var failure = new AuditUnavailableException(ex.Message, ex);
-                foreach (var (_, done) in batch)
-                {
-                    done.TrySetException(failure);
-                }
-
-                continue;
-            }
-
-            _lastSeq = seq;
-            _lastHash = hash;
-            Committed += linked.Count;
-            Healthy = true;
-            for (var i = 0; i < batch.Count; i++)
-            {
-                batch[i].Done.TrySetResult(linked[i]);
-            }
-
-            await CheckpointIfDueAsync().ConfigureAwait(false);
+            await WriteBatchAsync().ConfigureAwait(false);
         }
+        finally
+        {
+            _writing.Release();
+        }
+
+        // Records queued during the commit found the lock taken; their writer is whoever takes it now.
+        if (!_pending.IsEmpty && _writing.Wait(0))
+        {
+            _ = Task.Run(WriteBatchAndReleaseAsync);
+        }
+    }
+
+    private async Task WriteBatchAsync()
+    {
+        var batch = _batch;
+        batch.Clear();
+        while (batch.Count < MaxBatch && _pending.TryDequeue(out var item))
+        {
+            batch.Add(item);
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _pendingCount, -batch.Count);
+        var seq = _lastSeq;
+        var hash = _lastHash;
+        var linked = new AuditRecord[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            linked[i] = AuditChain.Link(batch[i].Record, ++seq, hash);
+            hash = linked[i].Hash;
+        }
+
+        try
+        {
+            await store.AppendAsync(linked, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Healthy = false;
+            LogWriteFailed(batch.Count, ex.Message);
+            var failure = new AuditUnavailableException(ex.Message, ex);
+            foreach (var (_, done) in batch)
+            {
+                done.TrySetException(failure);
+            }
+
+            return;
+        }
+
+        _lastSeq = seq;
+        _lastHash = hash;
+        Committed += linked.Length;
+        Healthy = true;
+        for (var i = 0; i < batch.Count; i++)
+        {
+            batch[i].Done.TrySetResult(linked[i]);
+        }
+
+        await CheckpointIfDueAsync().ConfigureAwait(false);
     }
 
     /// <summary>Signs a checkpoint after every N records or T seconds with new records (settings: audit.checkpointEvery, audit.checkpointInterval).</summary>
@@ -138,8 +162,19 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     /// <summary>Writes what is waiting, then stops.</summary>
     public async ValueTask DisposeAsync()
     {
-        _pending.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        _stopped = true;
+        await _writing.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            while (!_pending.IsEmpty)
+            {
+                await WriteBatchAsync().ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not store the audit checkpoint at record {Seq}: {Reason}")]
