@@ -38,6 +38,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     private readonly SemaphoreSlim _refreshGate = new(1, 1);
     private TaskCompletionSource<McpClient> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private McpClient? _client;
+    private UpstreamTransport.Session? _transport;
     private Task _supervisor = Task.CompletedTask;
     private string _downReason = "not started";
     private int _restarts;
@@ -222,6 +223,27 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     /// </summary>
     internal InFlightCalls.Registration TrackCall(McpServer agent, Sessions.DownstreamSession session) => _inFlight.Track(agent, session);
 
+    /// <summary>
+    /// Sends a governed request on <paramref name="client"/>'s connection and returns the server's response; a JSON-RPC
+    /// error comes back as <see cref="McpProtocolException"/>, a connection closed under the request as cancellation.
+    /// </summary>
+    internal async Task<JsonRpcResponse> SendRequestAsync(McpClient client, JsonRpcRequest request, CancellationToken cancellationToken)
+    {
+        var transport = Volatile.Read(ref _transport);
+        if (transport is null || !ReferenceEquals(client, Volatile.Read(ref _client)))
+        {
+            // A client from before a reconnect: its own request path still works, and fails as the SDK fails it.
+            return await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await transport.SendRequestAsync(request, cancellationToken).ConfigureAwait(false) switch
+        {
+            JsonRpcResponse response => response,
+            JsonRpcError error => throw new McpProtocolException(error.Error.Message, (McpErrorCode)error.Error.Code),
+            var other => throw new McpProtocolException($"The server answered {request.Method} with a {other.GetType().Name}.", McpErrorCode.InternalError),
+        };
+    }
+
     /// <summary>Routes the server's progress on the returned token to the agent's <paramref name="agentToken"/> until disposed.</summary>
     internal ProgressRoutes.Route RouteProgress(McpServer session, ProgressToken agentToken) => _progress.Register(session, agentToken);
 
@@ -245,7 +267,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
                     connectCts.CancelAfter(Config.ConnectTimeout);
-                    client = await McpClient.CreateAsync(new ProgressRoutingTransport(await CreateTransportAsync(connectCts.Token).ConfigureAwait(false), _progress), CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    var transport = new UpstreamTransport(await CreateTransportAsync(connectCts.Token).ConfigureAwait(false), _progress);
+                    client = await McpClient.CreateAsync(transport, CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    Volatile.Write(ref _transport, transport.Connected);
                     Capabilities = client.ServerCapabilities;
                     Instructions = client.ServerInstructions;
                     Catalog = await ListCatalogAsync(client, connectCts.Token).ConfigureAwait(false);
@@ -286,6 +310,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             finally
             {
                 Volatile.Write(ref _client, null);
+                Volatile.Write(ref _transport, null);
                 if (client is not null)
                 {
                     await DisposeQuietlyAsync(client).ConfigureAwait(false);

@@ -39,8 +39,8 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
             call.Result = call.Kind switch
             {
                 CallKind.ToolCall => await SendToolCallAsync(connection, client, call, timeoutCts.Token).ConfigureAwait(false),
-                CallKind.ResourceRead => await SendAsync<ReadResourceResult>(client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
-                _ => await SendAsync<GetPromptResult>(client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
+                CallKind.ResourceRead => await SendAsync<ReadResourceResult>(connection, client, RequestMethods.ResourcesRead, new ReadResourceRequestParams { Uri = call.UpstreamName!, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
+                _ => await SendAsync<GetPromptResult>(connection, client, RequestMethods.PromptsGet, new GetPromptRequestParams { Name = call.UpstreamName!, Arguments = ((GetPromptRequestParams)call.Params).Arguments, Meta = ForwardedMeta(call) }, timeoutCts.Token).ConfigureAwait(false),
             };
         }
         catch (UpstreamUnavailableException ex)
@@ -76,16 +76,16 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         var meta = ForwardedMeta(call);
         if (request.ProgressToken is not { } progressToken)
         {
-            return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+            return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
         }
 
         // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
         using var route = connection.RouteProgress(call.Agent, progressToken);
         meta["progressToken"] = route.Token;
-        return await SendAsync<CallToolResult>(client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+        return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<TResult> SendAsync<TResult>(McpClient client, string method, RequestParams parameters, CancellationToken cancellationToken)
+    private static async Task<TResult> SendAsync<TResult>(UpstreamConnector connection, McpClient client, string method, RequestParams parameters, CancellationToken cancellationToken)
         where TResult : Result
     {
         var options = McpJsonUtilities.DefaultOptions;
@@ -99,7 +99,7 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         JsonRpcResponse response;
         try
         {
-            response = await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            response = await connection.SendRequestAsync(client, request, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using ModelContextProtocol.Client;
+using ModelContextProtocol.Protocol;
+
+namespace Portcullis.Upstreams;
+
+/// <summary>
+/// Decorates an upstream transport for the gateway's two needs the SDK client does not meet:
+/// <list type="bullet">
+/// <item>Progress notifications for relayed calls reach the agent in wire order (the SDK dispatches incoming
+/// messages concurrently, so the last progress update could otherwise trail the result).</item>
+/// <item>Governed calls are sent straight to the transport and their replies handed straight back
+/// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop: one thread hand-off less per call.</item>
+/// </list>
+/// Every other message passes through to the SDK untouched.
+/// </summary>
+internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes routes) : IClientTransport
+{
+    public string Name => inner.Name;
+
+    /// <summary>The session of the last successful connect.</summary>
+    public Session? Connected { get; private set; }
+
+    public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
+        Connected = new Session(await inner.ConnectAsync(cancellationToken).ConfigureAwait(false), routes);
+
+    internal sealed class Session : ITransport
+    {
+        private readonly ITransport _inner;
+        private readonly ProgressRoutes _routes;
+        private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly ConcurrentDictionary<RequestId, TaskCompletionSource<JsonRpcMessage>> _replies = new();
+        private readonly Task _pump;
+
+        public Session(ITransport inner, ProgressRoutes routes)
+        {
+            _inner = inner;
+            _routes = routes;
+            _pump = PumpAsync();
+        }
+
+        public string? SessionId => _inner.SessionId;
+
+        public ChannelReader<JsonRpcMessage> MessageReader => _messages.Reader;
+
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => _inner.SendMessageAsync(message, cancellationToken);
+
+        /// <summary>
+        /// Sends <paramref name="request"/> and returns the server's reply (a response or an error). Canceled when the
+        /// connection closes before the reply arrives.
+        /// </summary>
+        public async Task<JsonRpcMessage> SendRequestAsync(JsonRpcRequest request, CancellationToken cancellationToken)
+        {
+            var reply = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+            _replies[request.Id] = reply;
+            try
+            {
+                if (_pump.IsCompleted)
+                {
+                    throw new OperationCanceledException("The connection is closed.");
+                }
+
+                await _inner.SendMessageAsync(request, cancellationToken).ConfigureAwait(false);
+                return await reply.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _replies.TryRemove(request.Id, out _);
+            }
+        }
+
+        private async Task PumpAsync()
+        {
+            try
+            {
+                await foreach (var message in _inner.MessageReader.ReadAllAsync().ConfigureAwait(false))
+                {
+                    if (message is JsonRpcResponse or JsonRpcError && _replies.TryRemove(((JsonRpcMessageWithId)message).Id, out var reply))
+                    {
+                        reply.TrySetResult(message);
+                        continue;
+                    }
+
+                    if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } notification && _routes.TryRelay(notification) is { } relay)
+                    {
+                        await relay.ConfigureAwait(false);
+                        continue;
+                    }
+
+                    _messages.Writer.TryWrite(message);
+                }
+
+                _messages.Writer.TryComplete();
+            }
+            catch (Exception ex)
+            {
+                // Keep the inner completion (e.g. the stdio exit details) visible to the SDK.
+                _messages.Writer.TryComplete(ex);
+            }
+            finally
+            {
+                // Like the SDK's own pending requests, replies that can no longer come are canceled.
+                foreach (var reply in _replies.Values)
+                {
+                    reply.TrySetCanceled();
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _inner.DisposeAsync().ConfigureAwait(false);
+            await _pump.ConfigureAwait(false);
+        }
+    }
+}
