@@ -139,6 +139,7 @@ public static class PortcullisGateway
             new InspectStage(sp.GetRequiredService<Portcullis.Secrets.SecretReferences>()),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
+        services.AddSingleton<IDirectRequestHandler, DirectToolCalls>();
         services.AddHostedService<GatewayLifecycle>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());

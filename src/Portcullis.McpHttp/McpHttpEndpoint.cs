@@ -18,7 +18,7 @@ namespace Portcullis.McpHttp;
 /// requests on the sessionless 2026-07-28 revision are served statelessly) and legacy HTTP+SSE for 2024-11-05 clients
 /// (GET <c>{base}/sse</c>, POST <c>{base}/message?sessionId=</c>).
 /// </summary>
-public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions sessions, IOptions<McpHttpOptions> options, ILoggerFactory loggerFactory)
+public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions sessions, IOptions<McpHttpOptions> options, ILoggerFactory loggerFactory, IDirectRequestHandler? direct = null)
 {
     /// <summary>The first protocol revision without sessions or the initialize handshake.</summary>
     public const string SessionlessProtocolVersion = "2026-07-28";
@@ -95,8 +95,52 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
         }
 
         using var active = session.Enter();
+        if (direct is not null && message is JsonRpcRequest request && direct.Handles(session.Id, request))
+        {
+            await AnswerDirectlyAsync(context, session, request, direct);
+            return;
+        }
+
+        if (message is JsonRpcNotification { Method: NotificationMethods.CancelledNotification } cancelled)
+        {
+            session.CancelDirect(cancelled);
+        }
+
         await PostToTransportAsync(context, (StreamableHttpServerTransport)session.Transport, message);
     }
+
+    /// <summary>Answers a request on this thread (see <see cref="IDirectRequestHandler"/>), as an event stream like the server's.</summary>
+    private async Task AnswerDirectlyAsync(HttpContext context, McpHttpSession session, JsonRpcRequest request, IDirectRequestHandler handler)
+    {
+        var stream = new RequestStreamServer.EventStream(context);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+        using var tracked = session.TrackDirect(request.Id, ended);
+        JsonRpcMessage answer;
+        try
+        {
+            answer = await handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token);
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
+            // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a
+            // cancelled request; as with the server, its stream stays open until the agent lets it go.
+            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+            await Task.Delay(Timeout.Infinite, gone.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+            return;
+        }
+        catch (Exception ex)
+        {
+            LogDirectFailed(request.Method, ex);
+            answer = new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } };
+        }
+
+        await stream.WriteAnswerAsync(answer, context.RequestAborted);
+    }
+
+    private readonly ILogger _logger = loggerFactory.CreateLogger<McpHttpEndpoint>();
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Answering {Method} failed")]
+    private partial void LogDirectFailed(string method, Exception exception);
 
     /// <summary>Handles a Streamable HTTP GET: the stream of server-initiated messages.</summary>
     public async Task HandleGetAsync(HttpContext context)
@@ -404,7 +448,7 @@ public sealed class McpHttpEndpoint(McpServerFactory factory, McpHttpSessions se
     private static bool IsJsonContent(HttpContext context) =>
         context.Request.ContentType is { } type && type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase);
 
-    private static void InitializeSse(HttpContext context)
+    internal static void InitializeSse(HttpContext context)
     {
         context.Response.Headers.ContentType = "text/event-stream";
         context.Response.Headers.CacheControl = "no-cache,no-store";

@@ -31,7 +31,8 @@ public static class McpHttpEndpointRouteBuilderExtensions
             factory,
             services.GetRequiredService<McpHttpSessions>(),
             services.GetRequiredService<IOptions<McpHttpOptions>>(),
-            services.GetRequiredService<ILoggerFactory>());
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetService<IDirectRequestHandler>());
 
         var group = endpoints.MapGroup(basePattern);
         group.MapPost("/mcp", endpoint.HandlePostAsync);

@@ -12,6 +12,7 @@ internal sealed class McpHttpSession(string id, string endpointKey, string? owne
     private long _lastActivity = Stopwatch.GetTimestamp();
     private int _activeRequests;
     private int _disposed;
+    private System.Collections.Concurrent.ConcurrentDictionary<RequestId, CancellationTokenSource>? _direct;
 
     public string Id { get; } = id;
 
@@ -46,6 +47,33 @@ internal sealed class McpHttpSession(string id, string endpointKey, string? owne
         return new ActiveRequest(this);
     }
 
+    /// <summary>Lets <c>notifications/cancelled</c> reach a directly answered request until disposed.</summary>
+    public DirectRequest TrackDirect(RequestId id, CancellationTokenSource cancellation)
+    {
+        var direct = LazyInitializer.EnsureInitialized(ref _direct, () => new());
+        direct[id] = cancellation;
+        return new DirectRequest(direct, id);
+    }
+
+    /// <summary>Cancels the directly answered request a <c>notifications/cancelled</c> names, if one is running.</summary>
+    public void CancelDirect(JsonRpcNotification notification)
+    {
+        if (_direct is { IsEmpty: false } direct
+            && notification.Params is not null
+            && System.Text.Json.JsonSerializer.Deserialize(notification.Params, ModelContextProtocol.McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CancelledNotificationParams))) is CancelledNotificationParams cancelled
+            && direct.TryGetValue(cancelled.RequestId, out var cancellation))
+        {
+            try
+            {
+                cancellation.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The request ended meanwhile.
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -65,6 +93,11 @@ internal sealed class McpHttpSession(string id, string endpointKey, string? owne
         }
 
         _closing.Dispose();
+    }
+
+    internal readonly struct DirectRequest(System.Collections.Concurrent.ConcurrentDictionary<RequestId, CancellationTokenSource> requests, RequestId id) : IDisposable
+    {
+        public void Dispose() => requests.TryRemove(id, out _);
     }
 
     internal readonly struct ActiveRequest(McpHttpSession session) : IDisposable

@@ -34,18 +34,7 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
         Handlers = new McpServerHandlers
         {
             ListToolsHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.ToolsList, request, session, () => ListPager.Page(catalog.ListTools(session.View, PrincipalOf(request, session), (c, t) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Tool, t.Name, t.Annotations)), request.Params?.Cursor, (items, next) => (new ListToolsResult { Tools = items, NextCursor = next }, items.Count)), cancellationToken),
-            CallToolHandler = async (request, cancellationToken) =>
-            {
-                var call = await RunAsync(CallKind.ToolCall, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false);
-                return call.Rejection switch
-                {
-                    null => (CallToolResult)call.Result!,
-                    // Unavailability and timeouts are reported as tool errors, which agents read and reason about;
-                    // an unknown tool or an upstream protocol error stays a JSON-RPC error.
-                    { Reason: RejectionReason.Unavailable or RejectionReason.Timeout or RejectionReason.Blocked or RejectionReason.ApprovalRequired or RejectionReason.ApprovalDenied } r => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = r.Message }] },
-                    var r => throw ToException(r),
-                };
-            },
+            CallToolHandler = (request, cancellationToken) => CallToolAsync(session, request.Params!, request.Server, PrincipalOf(request, session), cancellationToken),
             ListPromptsHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.PromptsList, request, session, () => ListPager.Page(catalog.ListPrompts(session.View, PrincipalOf(request, session), (c, p) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Prompt, p.Name, null)), request.Params?.Cursor, (items, next) => (new ListPromptsResult { Prompts = items, NextCursor = next }, items.Count)), cancellationToken),
             GetPromptHandler = async (request, cancellationToken) => (GetPromptResult)await RunOrThrowAsync(CallKind.PromptGet, request.Params!.Name, request.Params, session, request.Server, PrincipalOf(request, session), cancellationToken).ConfigureAwait(false),
             ListResourcesHandler = (request, cancellationToken) => AuditedListAsync(RequestMethods.ResourcesList, request, session, () => ListPager.Page(catalog.ListResources(session.View, PrincipalOf(request, session), (c, r) => Visible(session, PrincipalOf(request, session), c, Policy.PolicyTarget.Resource, r.Uri, null)), request.Params?.Cursor, (items, next) => (new ListResourcesResult { Resources = items, NextCursor = next }, items.Count)), cancellationToken),
@@ -89,6 +78,24 @@ public sealed class DownstreamServerFactory(EndpointCatalog catalog, GovernedCal
             },
         },
     };
+
+    /// <summary>
+    /// Runs a <c>tools/call</c> of <paramref name="principal"/> through the pipeline; <paramref name="agent"/> carries
+    /// what must reach the agent during the call. Refusals the agent should reason about come back as tool errors,
+    /// the rest as <see cref="McpProtocolException"/>.
+    /// </summary>
+    public async ValueTask<CallToolResult> CallToolAsync(DownstreamSession session, CallToolRequestParams parameters, McpServer agent, Identity.Principal principal, CancellationToken cancellationToken)
+    {
+        var call = await RunAsync(CallKind.ToolCall, parameters.Name, parameters, session, agent, principal, cancellationToken).ConfigureAwait(false);
+        return call.Rejection switch
+        {
+            null => (CallToolResult)call.Result!,
+            // Unavailability and timeouts are reported as tool errors, which agents read and reason about;
+            // an unknown tool or an upstream protocol error stays a JSON-RPC error.
+            { Reason: RejectionReason.Unavailable or RejectionReason.Timeout or RejectionReason.Blocked or RejectionReason.ApprovalRequired or RejectionReason.ApprovalDenied } r => new CallToolResult { IsError = true, Content = [new TextContentBlock { Text = r.Message }] },
+            var r => throw ToException(r),
+        };
+    }
 
     /// <summary>
     /// Lists show a principal only what the registry exposes (approved servers, tools matching their pins), the policy

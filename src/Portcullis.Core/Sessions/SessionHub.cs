@@ -26,6 +26,10 @@ public sealed partial class SessionHub(ILogger<SessionHub> logger) : IDownstream
     /// <summary>Adds a session.</summary>
     public void Add(DownstreamSession session) => _sessions[session.Id] = session;
 
+    /// <summary>The live session with <paramref name="sessionId"/>, if any.</summary>
+    public bool TryGet(string sessionId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DownstreamSession? session) =>
+        _sessions.TryGetValue(sessionId, out session);
+
     /// <summary>Removes a session.</summary>
     public void Remove(string sessionId) => _sessions.TryRemove(sessionId, out _);
 

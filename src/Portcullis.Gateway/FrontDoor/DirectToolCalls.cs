@@ -1,0 +1,63 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using ModelContextProtocol;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
+using Portcullis.Identity;
+using Portcullis.McpHttp;
+using Portcullis.Sessions;
+
+namespace Portcullis.Gateway.FrontDoor;
+
+/// <summary>
+/// Answers <c>tools/call</c> of Streamable HTTP sessions on the request's own thread: the governed call is the
+/// gateway's hot path, and the SDK server's queue and filter chain only add thread hand-offs to it. Everything else
+/// (and every request of legacy SSE and sessionless agents) goes to the session's SDK server.
+/// </summary>
+internal sealed class DirectToolCalls(SessionHub hub, DownstreamServerFactory factory) : IDirectRequestHandler
+{
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ParamsType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolRequestParams));
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult));
+
+    /// <inheritdoc />
+    public bool Handles(string sessionId, JsonRpcRequest request) =>
+        request.Method == RequestMethods.ToolsCall && hub.TryGet(sessionId, out var session) && session.IsAttached;
+
+    /// <inheritdoc />
+    public async Task<JsonRpcMessage> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken)
+    {
+        if (!hub.TryGet(sessionId, out var session))
+        {
+            return Error(request, McpErrorCode.InvalidRequest, "The session has closed.");
+        }
+
+        CallToolRequestParams? parameters;
+        try
+        {
+            parameters = request.Params is null ? null : (CallToolRequestParams?)JsonSerializer.Deserialize(request.Params, ParamsType);
+        }
+        catch (JsonException ex)
+        {
+            return Error(request, McpErrorCode.InvalidParams, "Invalid tools/call params: " + ex.Message);
+        }
+
+        if (parameters?.Name is not { Length: > 0 })
+        {
+            return Error(request, McpErrorCode.InvalidParams, "tools/call needs params with the name of a tool.");
+        }
+
+        try
+        {
+            var principal = Principal.From(context.User) ?? session.Opener;
+            var result = await factory.CallToolAsync(session, parameters, agent, principal, cancellationToken).ConfigureAwait(false);
+            return new JsonRpcResponse { Id = request.Id, Result = JsonSerializer.SerializeToNode(result, ResultType) };
+        }
+        catch (McpProtocolException ex)
+        {
+            return Error(request, ex.ErrorCode, ex.Message);
+        }
+    }
+
+    private static JsonRpcError Error(JsonRpcRequest request, McpErrorCode code, string message) =>
+        new() { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } };
+}
