@@ -83,7 +83,7 @@ public static class PortcullisGateway
         services.AddSingleton<ServerRegistry>();
         services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
         services.AddSingleton<SubmittedServers>();
-        services.AddSingleton<IAuditStore, SqliteAuditStore>();
+        services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<SqliteDatabase>(), config.Audit.Fsync));
         services.AddSingleton(_ => AuditSigner.LoadOrCreate(config.PathFromConfig(config.Audit.SigningKey)));
         services.AddSingleton<AuditLog>();
         services.AddSingleton<Portcullis.Approvals.IApprovalStore, SqliteApprovalStore>();

@@ -7,8 +7,16 @@ using Portcullis.Audit;
 namespace Portcullis.Storage.Sqlite;
 
 /// <summary>The audit chain in SQLite: one row per record, the full record as JSON, a few columns to filter on.</summary>
-public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
+public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false) : IAuditStore, IDisposable
 {
+    // Appends (one batch at a time, from the audit log's group commit) reuse one prepared insert. In WAL mode
+    // synchronous=NORMAL makes a commit survive a crash of the process; FULL also flushes it to stable storage (audit.fsync).
+    private readonly PreparedStatement _append = new(
+        database,
+        "INSERT INTO audit (seq, time, kind, subject, target, outcome, record) VALUES ($seq, $time, $kind, $subject, $target, $outcome, $record)",
+        [("$seq", SqliteType.Integer), ("$time", SqliteType.Text), ("$kind", SqliteType.Text), ("$subject", SqliteType.Text), ("$target", SqliteType.Text), ("$outcome", SqliteType.Text), ("$record", SqliteType.Text)],
+        fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+
     private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
 
     /// <inheritdoc />
@@ -21,34 +29,40 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var transaction = connection.BeginTransaction();
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "INSERT INTO audit (seq, time, kind, subject, target, outcome, record) VALUES ($seq, $time, $kind, $subject, $target, $outcome, $record)";
-        var seq = command.Parameters.Add("$seq", SqliteType.Integer);
-        var time = command.Parameters.Add("$time", SqliteType.Text);
-        var kind = command.Parameters.Add("$kind", SqliteType.Text);
-        var subject = command.Parameters.Add("$subject", SqliteType.Text);
-        var target = command.Parameters.Add("$target", SqliteType.Text);
-        var outcome = command.Parameters.Add("$outcome", SqliteType.Text);
-        var body = command.Parameters.Add("$record", SqliteType.Text);
-        foreach (var record in records)
+        _append.Run(command =>
         {
-            seq.Value = record.Seq;
-            time.Value = record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-            kind.Value = record.Kind;
-            subject.Value = (object?)record.Subject ?? DBNull.Value;
-            target.Value = (object?)record.Target ?? DBNull.Value;
-            outcome.Value = record.Outcome;
-            body.Value = JsonSerializer.Serialize(record);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            using var transaction = command.Connection!.BeginTransaction();
+            command.Transaction = transaction;
+            try
+            {
+                foreach (var record in records)
+                {
+                    command.Parameters[0].Value = record.Seq;
+                    command.Parameters[1].Value = record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+                    command.Parameters[2].Value = record.Kind;
+                    command.Parameters[3].Value = (object?)record.Subject ?? DBNull.Value;
+                    command.Parameters[4].Value = (object?)record.Target ?? DBNull.Value;
+                    command.Parameters[5].Value = record.Outcome;
+                    command.Parameters[6].Value = JsonSerializer.Serialize(record);
+                    command.ExecuteNonQuery();
+                }
 
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                transaction.Commit();
+            }
+            finally
+            {
+                command.Transaction = null;
+            }
+
+            return 0;
+        });
+        return Task.CompletedTask;
     }
+
+    /// <inheritdoc />
+    public void Dispose() => _append.Dispose();
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)

@@ -128,6 +128,7 @@ public sealed class SqliteDatabase
     ];
 
     private readonly string _connectionString;
+    private readonly string _dedicatedConnectionString;
 
     /// <summary>Opens or creates the database at <paramref name="path"/>.</summary>
     public SqliteDatabase(string path)
@@ -135,6 +136,7 @@ public sealed class SqliteDatabase
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = true }.ToString();
+        _dedicatedConnectionString = new SqliteConnectionStringBuilder { DataSource = Path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString();
         Migrate();
     }
 
@@ -145,6 +147,14 @@ public sealed class SqliteDatabase
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Opens a connection outside the pool, for a holder that keeps it (and its settings) to itself.</summary>
+    public SqliteConnection OpenDedicated()
+    {
+        var connection = new SqliteConnection(_dedicatedConnectionString);
         connection.Open();
         return connection;
     }

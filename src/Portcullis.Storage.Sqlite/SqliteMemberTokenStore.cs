@@ -6,9 +6,13 @@ using Portcullis.Identity;
 namespace Portcullis.Storage.Sqlite;
 
 /// <summary>Member tokens in SQLite. Lists (roles, servers) are stored as JSON arrays.</summary>
-public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTokenStore
+public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTokenStore, IDisposable
 {
     private const string Columns = "id, member, kind, roles, servers, agent, tenant, secret_hash, created_at, expires_at, revoked_at, created_by";
+
+    // Every request with a member token looks it up; nothing is cached, so a revocation (even one written by the
+    // CLI straight to the database) holds from the next request.
+    private readonly PreparedStatement _find = new(database, $"SELECT {Columns} FROM member_tokens WHERE id = $id", [("$id", SqliteType.Text)]);
 
     /// <inheritdoc />
     public async Task AddAsync(MemberToken token, CancellationToken cancellationToken)
@@ -31,15 +35,16 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
     }
 
     /// <inheritdoc />
-    public async ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {Columns} FROM member_tokens WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? Read(reader) : null;
-    }
+    public ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_find.Run(command =>
+        {
+            command.Parameters[0].Value = id;
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? Read(reader) : null;
+        }));
+
+    /// <inheritdoc />
+    public void Dispose() => _find.Dispose();
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MemberToken>> ListAsync(CancellationToken cancellationToken)

@@ -192,6 +192,15 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void Audit_commits_are_flushed_to_disk_only_when_asked()
+    {
+        Assert.False(ConfigLoader.Parse("servers: []\n").Audit.Fsync);
+        Assert.True(ConfigLoader.Parse("audit:\n  fsync: true\n").Audit.Fsync);
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("audit:\n  fsync: always\n"));
+        Assert.Equal("audit.fsync", Assert.Single(ex.Errors).Key);
+    }
+
+    [Fact]
     public void The_connection_fingerprint_ignores_nothing_that_matters()
     {
         var a = ConfigLoader.Parse("servers:\n  - id: a\n    command: x\n    env: { K: v1 }\n").Servers[0];

@@ -279,7 +279,7 @@ public static class ConfigLoader
         private AuditConfig ReadAudit(YamlNode node)
         {
             var result = new AuditConfig();
-            foreach (var (key, value) in Entries(node, "audit", "checkpointEvery", "checkpointInterval", "signingKey", "retention"))
+            foreach (var (key, value) in Entries(node, "audit", "checkpointEvery", "checkpointInterval", "signingKey", "retention", "fsync"))
             {
                 var path = "audit." + key;
                 result = key switch
@@ -287,6 +287,7 @@ public static class ConfigLoader
                     "checkpointEvery" => result with { CheckpointEvery = (int)(ReadLong(value, path, min: 1) ?? result.CheckpointEvery) },
                     "checkpointInterval" => result with { CheckpointInterval = ReadDuration(value, path) ?? result.CheckpointInterval },
                     "retention" => result with { Retention = ReadDuration(value, path) },
+                    "fsync" => result with { Fsync = ReadBool(value, path) },
                     _ => result with { SigningKey = ReadString(value, path) ?? result.SigningKey },
                 };
             }
