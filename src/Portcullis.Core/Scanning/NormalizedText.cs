@@ -15,6 +15,12 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
     /// <summary>Normalizes <paramref name="raw"/>, reporting the hiding tricks found at <paramref name="location"/>.</summary>
     public static NormalizedText From(string raw, string location, bool binaryContent = false)
     {
+        // Most tool output is plain printable ASCII: nothing to remove, and NFKC leaves it as it is.
+        if (!raw.AsSpan().ContainsAnyExcept(PlainAscii))
+        {
+            return new NormalizedText(raw, binaryContent ? [] : DecodedBase64Runs(raw), []);
+        }
+
         var findings = new List<Finding>();
         var hidden = new List<string>();
         var visible = new StringBuilder(raw.Length);
@@ -123,16 +129,50 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
         var normalized = visible.ToString().Normalize(NormalizationForm.FormKC);
         if (!binaryContent)
         {
-            foreach (Match match in Base64Run().Matches(normalized))
-            {
-                if (TryDecodeText(match.Value) is { } decoded)
-                {
-                    hidden.Add(decoded);
-                }
-            }
+            hidden.AddRange(DecodedBase64Runs(normalized));
         }
 
         return new NormalizedText(normalized, hidden, findings);
+    }
+
+    private static readonly System.Buffers.SearchValues<char> PlainAscii = System.Buffers.SearchValues.Create(
+        "\t\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static readonly System.Buffers.SearchValues<char> Base64Chars = System.Buffers.SearchValues.Create("+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>
+    /// The readable text that base64 runs in <paramref name="text"/> decode to. A run is a maximal stretch of at
+    /// least 24 base64 characters, with up to two '=' of padding (found by scanning runs once, not by a regex that
+    /// retries inside every shorter run).
+    /// </summary>
+    private static List<string> DecodedBase64Runs(string text)
+    {
+        var decoded = new List<string>();
+        var rest = text.AsSpan();
+        var offset = 0;
+        while (rest.IndexOfAny(Base64Chars) is var start and >= 0)
+        {
+            var length = rest[start..].IndexOfAnyExcept(Base64Chars) is var end and >= 0 ? end : rest.Length - start;
+            var next = start + length;
+            if (length >= 24)
+            {
+                var padding = 0;
+                while (padding < 2 && next + padding < rest.Length && rest[next + padding] == '=')
+                {
+                    padding++;
+                }
+
+                if (TryDecodeText(text.Substring(offset + start, length + padding)) is { } readable)
+                {
+                    decoded.Add(readable);
+                }
+            }
+
+            rest = rest[next..];
+            offset += next;
+        }
+
+        return decoded;
     }
 
     /// <summary>The visible text followed by everything that was hidden, for detectors to read.</summary>
@@ -205,6 +245,4 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
         return printable >= text.Length * 0.9 && text.Any(char.IsLetter) && text.Contains(' ') ? text : null;
     }
 
-    [GeneratedRegex("[A-Za-z0-9+/]{24,}={0,2}")]
-    private static partial Regex Base64Run();
 }

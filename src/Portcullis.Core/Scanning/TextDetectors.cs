@@ -130,16 +130,19 @@ internal static partial class TextDetectors
     private static partial Regex HtmlComment();
 
     // Upper-case only: "System:" in prose is common; an all-caps role label is a forged message boundary.
-    [GeneratedRegex(@"(?:^|[\s<\[(\-])(SYSTEM|ASSISTANT|DEVELOPER)\s*(?:DIRECTIVE|PROMPT|MESSAGE|OVERRIDE|INSTRUCTIONS?)?\s*:|\b(?:SYSTEM|DEVELOPER)\s+(?:DIRECTIVE|PROMPT|OVERRIDE)\b|\[\s*/?\s*(?:END\s+)?SYSTEM[^\]]*\]", RegexOptions.CultureInvariant, 100)]
+    [GeneratedRegex(@"(?<![^\s<\[(\-])(?:SYSTEM|ASSISTANT|DEVELOPER)\s*(?:DIRECTIVE|PROMPT|MESSAGE|OVERRIDE|INSTRUCTIONS?)?\s*:|\b(?:SYSTEM|DEVELOPER)\s+(?:DIRECTIVE|PROMPT|OVERRIDE)\b|\[\s*/?\s*(?:END\s+)?SYSTEM[^\]]*\]", RegexOptions.CultureInvariant, 100)]
     private static partial Regex RoleMarker();
 
-    [GeneratedRegex(@"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|other)\s+(?:instructions|prompts|rules|directions)|(?:security\s+)?(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|takes?\s+precedence\s+over\s+(?:all\s+|any\s+)?(?:other|previous|prior)\s+instructions|without\s+(?:any\s+|additional\s+|further\s+)?(?:user\s+)?(?:confirmation|approval|asking)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    // Each branch starts with a literal word, so the engine looks for those words instead of trying every letter.
+    [GeneratedRegex(@"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|other)\s+(?:instructions|prompts|rules|directions)|security\s+(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|takes?\s+precedence\s+over\s+(?:all\s+|any\s+)?(?:other|previous|prior)\s+instructions|without\s+(?:any\s+|additional\s+|further\s+)?(?:user\s+)?(?:confirmation|approval|asking)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex Override();
 
     [GeneratedRegex(@"(?:do\s+not|don'?t|never|must\s+not|should\s+not)\s+(?:tell|mention|inform|reveal|show|disclose|notify|alert|let)\b[^.\n]{0,40}?\b(?:user|human|anyone|them)\b|(?:do\s+not|don'?t|never)\s+(?:mention|tell|reveal|disclose)\s+(?:it|this|that)\b|without\s+(?:telling|informing|notifying|alerting|asking)\s+the\s+user|(?:keep|hide)\s+(?:this|it)\s+(?:secret|hidden|from\s+the\s+user)|the\s+user\s+(?:must|should)\s+not\s+(?:know|see|notice)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex Concealment();
 
-    [GeneratedRegex(@"(?:~|\$HOME|/home/[\w.-]+|/root)?/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?\b|\.aws/credentials|(?:\.cursor/|\.claude/|\.vscode/)?\bmcp\.json\b|claude_desktop_config\.json|/etc/(?:passwd|shadow|sudoers)\b|\.(?:npmrc|netrc|pgpass|git-credentials)\b|\bwallet\.dat\b|(?:^|[\s`'""/])\.env(?:\.\w+)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    // Every branch starts with a fixed character or word: an optional leading group would make the engine try a
+    // match at every position of the text (this one regex then cost more than all the others together).
+    [GeneratedRegex(@"(?:~|\$HOME|/home/[\w.-]+|/root)/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?\b|\.aws/credentials|\.(?:cursor|claude|vscode)/mcp\.json\b|\bmcp\.json\b|claude_desktop_config\.json|/etc/(?:passwd|shadow|sudoers)\b|\.(?:npmrc|netrc|pgpass|git-credentials)\b|\bwallet\.dat\b|(?<![^\s`'""/])\.env(?:\.\w+)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex SecretPath();
 
     [GeneratedRegex(@"\b(?:read|cat|open|load|pass|send|include|upload|attach|append|concatenate|forward|copy)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
