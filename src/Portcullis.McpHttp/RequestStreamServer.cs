@@ -71,8 +71,37 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
 
         public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => WriteAsync(message, last: false, cancellationToken);
 
-        /// <summary>Writes the answer and ends the stream.</summary>
-        public Task WriteAnswerAsync(JsonRpcMessage answer, CancellationToken cancellationToken) => WriteAsync(answer, last: true, cancellationToken);
+        /// <summary>
+        /// Writes the answer and ends the stream. An answer with nothing sent before it goes out as a plain JSON body
+        /// with its length: one write, where an event stream costs a second one for its end.
+        /// </summary>
+        public async Task WriteAnswerAsync(JsonRpcMessage answer, CancellationToken cancellationToken)
+        {
+            await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!_started)
+                {
+                    _started = _ended = true;
+                    var body = new ArrayBufferWriter<byte>(512);
+                    using (var json = new Utf8JsonWriter(body))
+                    {
+                        JsonSerializer.Serialize(json, answer, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+                    }
+
+                    context.Response.ContentType = "application/json";
+                    context.Response.ContentLength = body.WrittenCount;
+                    await context.Response.Body.WriteAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+            }
+            finally
+            {
+                _writing.Release();
+            }
+
+            await WriteAsync(answer, last: true, cancellationToken).ConfigureAwait(false);
+        }
 
         private async Task WriteAsync(JsonRpcMessage message, bool last, CancellationToken cancellationToken)
         {
