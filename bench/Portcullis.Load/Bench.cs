@@ -65,6 +65,12 @@ internal static partial class Bench
             await Task.Delay(1000, ct);
             var idle = gateway.ResidentBytes();
 
+            // Sessions are counted against the idle gateway: after the load, the collector returning the load's
+            // garbage would blur (even reverse) a few megabytes' difference.
+            var opened = await OpenSessionsAsync(gatewayPort, token, options.Sessions, ct);
+            await Task.Delay(1000, ct);
+            var withSessions = gateway.ResidentBytes();
+
             var results = new List<Measurement>();
             foreach (var c in options.Concurrencies)
             {
@@ -78,9 +84,6 @@ internal static partial class Bench
             }
 
             var afterLoad = gateway.ResidentBytes();
-            var opened = await OpenSessionsAsync(gatewayPort, token, options.Sessions, ct);
-            await Task.Delay(1000, ct);
-            var withSessions = gateway.ResidentBytes();
 
             var memory = new MemoryFigures(idle, afterLoad, opened, withSessions);
             var report = Report.Build(options, targets, results, memory);

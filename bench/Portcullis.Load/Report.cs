@@ -61,8 +61,8 @@ internal static class Report
         }
 
         md.AppendLine();
-        var perSession = memory.SessionsOpened > 0 ? (memory.WithSessionsBytes - memory.AfterLoadBytes) / (double)memory.SessionsOpened : double.NaN;
-        md.AppendLine(CultureInfo.InvariantCulture, $"Gateway resident memory (VmRSS): idle {Mib(memory.IdleBytes)}, after the load {Mib(memory.AfterLoadBytes)}, with {memory.SessionsOpened} more sessions open {Mib(memory.WithSessionsBytes)} ({perSession / 1024:0.0} KiB per session).");
+        var perSession = memory.SessionsOpened > 0 ? (memory.WithSessionsBytes - memory.IdleBytes) / (double)memory.SessionsOpened : double.NaN;
+        md.AppendLine(CultureInfo.InvariantCulture, $"Gateway resident memory (VmRSS): idle {Mib(memory.IdleBytes)}, with {memory.SessionsOpened} sessions open {Mib(memory.WithSessionsBytes)} ({perSession / 1024:0.0} KiB per session, against idle), after the load (those sessions still open) {Mib(memory.AfterLoadBytes)}.");
 
         var json = JsonSerializer.Serialize(new
         {
