@@ -11,9 +11,7 @@ namespace Portcullis.Upstreams;
 /// <item>Progress notifications for relayed calls reach the agent in wire order (the SDK dispatches incoming
 /// messages concurrently, so the last progress update could otherwise trail the result).</item>
 /// <item>Governed calls are sent straight to the transport and their replies handed straight back
-/// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop. When nothing else is waiting, the caller
-/// continues on the receiving thread (until its next await, at most one audit commit): two thread hand-offs less at
-/// low load; under load replies are handed to the pool so one caller never holds up the others.</item>
+/// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop: one thread hand-off less per call.</item>
 /// </list>
 /// Every other message passes through to the SDK untouched.
 /// </summary>
@@ -54,7 +52,7 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
         /// </summary>
         public async Task<JsonRpcMessage> SendRequestAsync(JsonRpcRequest request, CancellationToken cancellationToken)
         {
-            var reply = new TaskCompletionSource<JsonRpcMessage>();
+            var reply = new TaskCompletionSource<JsonRpcMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
             _replies[request.Id] = reply;
             try
             {
@@ -80,17 +78,9 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
                 {
                     if (message is JsonRpcResponse or JsonRpcError && _replies.TryRemove(((JsonRpcMessageWithId)message).Id, out var reply))
                     {
-                        if (_inner.MessageReader.TryPeek(out _))
-                        {
-                            // More is waiting: the caller continues on a pool thread, not in the way of the rest.
-                            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Reply.TrySetResult(state.Message), (Reply: reply, Message: message), preferLocal: false);
-                        }
-                        else
-                        {
-                            // Nothing else waiting: the caller continues here, one thread hand-off less.
-                            reply.TrySetResult(message);
-                        }
-
+                        // The caller continues on a pool thread: the rest of its call (inspection, an audit commit,
+                        // for a sessionless agent a whole server's disposal) must not hold up the replies behind it.
+                        reply.TrySetResult(message);
                         continue;
                     }
 
