@@ -125,7 +125,7 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
             // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a
             // cancelled request; as with the server, its stream stays open until the agent lets it go.
             using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
-            await Task.Delay(Timeout.Infinite, gone.Token).ContinueWith(static _ => { }, TaskScheduler.Default);
+            await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return;
         }
         catch (Exception ex)

@@ -61,6 +61,7 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
         private static readonly byte[] EventPrefix = "event: message\ndata: "u8.ToArray();
         private static readonly byte[] EventSuffix = "\n\n"u8.ToArray();
         private static readonly Channel<JsonRpcMessage> NoMessages = CreateCompleted();
+        private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo MessageType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
         private readonly SemaphoreSlim _writing = new(1, 1);
         private bool _started;
         private bool _ended;
@@ -75,33 +76,7 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
         /// Writes the answer and ends the stream. An answer with nothing sent before it goes out as a plain JSON body
         /// with its length: one write, where an event stream costs a second one for its end.
         /// </summary>
-        public async Task WriteAnswerAsync(JsonRpcMessage answer, CancellationToken cancellationToken)
-        {
-            await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                if (!_started)
-                {
-                    _started = _ended = true;
-                    var body = new ArrayBufferWriter<byte>(512);
-                    using (var json = new Utf8JsonWriter(body))
-                    {
-                        JsonSerializer.Serialize(json, answer, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
-                    }
-
-                    context.Response.ContentType = "application/json";
-                    context.Response.ContentLength = body.WrittenCount;
-                    await context.Response.Body.WriteAsync(body.WrittenMemory, cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-            }
-            finally
-            {
-                _writing.Release();
-            }
-
-            await WriteAsync(answer, last: true, cancellationToken).ConfigureAwait(false);
-        }
+        public Task WriteAnswerAsync(JsonRpcMessage answer, CancellationToken cancellationToken) => WriteAsync(answer, last: true, cancellationToken);
 
         private async Task WriteAsync(JsonRpcMessage message, bool last, CancellationToken cancellationToken)
         {
@@ -113,18 +88,28 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
                     return;
                 }
 
+                _ended = last;
+                if (last && !_started)
+                {
+                    _started = true;
+                    var json = JsonSerializer.SerializeToUtf8Bytes(message, MessageType);
+                    context.Response.ContentType = "application/json";
+                    context.Response.ContentLength = json.Length;
+                    await context.Response.Body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
                 if (!_started)
                 {
                     McpHttpEndpoint.InitializeSse(context);
                     _started = true;
                 }
 
-                _ended = last;
                 var body = context.Response.BodyWriter;
                 body.Write(EventPrefix);
-                using (var json = new Utf8JsonWriter(body))
+                using (var writer = new Utf8JsonWriter(body))
                 {
-                    JsonSerializer.Serialize(json, message, McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+                    JsonSerializer.Serialize(writer, message, MessageType);
                 }
 
                 body.Write(EventSuffix);

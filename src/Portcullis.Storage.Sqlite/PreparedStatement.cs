@@ -11,14 +11,17 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
     private readonly Lock _lock = new();
     private SqliteCommand? _command;
 
-    /// <summary>Runs <paramref name="use"/> with the prepared command (parameters in declaration order).</summary>
-    public T Run<T>(Func<SqliteCommand, T> use)
+    /// <summary>
+    /// Runs <paramref name="use"/> with the prepared command (parameters in declaration order) and
+    /// <paramref name="state"/>, passed in so that a static lambda allocates nothing per use.
+    /// </summary>
+    public T Run<TState, T>(TState state, Func<SqliteCommand, TState, T> use)
     {
         lock (_lock)
         {
             try
             {
-                return use(_command ??= Prepare());
+                return use(_command ??= Prepare(), state);
             }
             catch
             {

@@ -31,7 +31,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
     /// <inheritdoc />
     public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
     {
-        _append.Run(command =>
+        _append.Run(records, static (command, records) =>
         {
             using var transaction = command.Connection!.BeginTransaction();
             command.Transaction = transaction;
@@ -56,7 +56,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
                 command.Transaction = null;
             }
 
-            return 0;
+            return records.Count;
         });
         return Task.CompletedTask;
     }

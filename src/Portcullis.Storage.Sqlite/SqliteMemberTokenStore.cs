@@ -36,7 +36,7 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
 
     /// <inheritdoc />
     public ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_find.Run(command =>
+        ValueTask.FromResult(_find.Run(id, static (command, id) =>
         {
             command.Parameters[0].Value = id;
             using var reader = command.ExecuteReader();
