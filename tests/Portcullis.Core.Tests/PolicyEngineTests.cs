@@ -71,8 +71,9 @@ public sealed class PolicyEngineTests
 
     private static readonly PolicyEngine Engine = new(ConfigLoader.Parse(Config).Policy, "test-1");
 
+    /// <summary>A member holding <paramref name="role"/>, or several roles given comma-separated.</summary>
     private static Principal Who(string role, string? tenant = null) =>
-        new() { Subject = role + "-user", Roles = [role], Tenant = tenant, Method = AuthenticationMethod.MemberToken, Issuer = "portcullis" };
+        new() { Subject = role + "-user", Roles = role.Split(','), Tenant = tenant, Method = AuthenticationMethod.MemberToken, Issuer = "portcullis" };
 
     private static PolicyDecision Decide(string role, string tool, string? args = "{}", string? tenant = null, string? environment = null, string? virtualServer = null, DateTimeOffset? now = null, ToolAnnotations? annotations = null)
     {
@@ -114,6 +115,21 @@ public sealed class PolicyEngineTests
         Assert.Equal(effect, decision.Effect);
         Assert.Equal(rule, decision.RuleId);
         Assert.Equal("test-1", decision.PolicyVersion);
+    }
+
+    [Fact]
+    public void A_member_with_several_roles_gets_what_each_role_grants_and_every_denial()
+    {
+        // Asked one role at a time first, so a cached answer for one role set cannot stand in for another.
+        Assert.Equal(PolicyEffect.Deny, Decide("dev", "tickets__get_ticket").Effect);
+        Assert.Equal(PolicyEffect.Deny, Decide("support", "github__list_issues", """{"repo":"acme/portal","count":5}""").Effect);
+        Assert.Equal("support-read", Decide("dev,support", "tickets__get_ticket").RuleId);
+        Assert.Equal("support-read", Decide("support,dev", "tickets__get_ticket").RuleId);
+        Assert.Equal("dev-repos", Decide("support,dev", "github__list_issues", """{"repo":"acme/portal","count":5}""").RuleId);
+        Assert.Equal(("dev-no-admin", PolicyEffect.Deny), (Decide("support,dev", "github__delete_repo").RuleId, Decide("support,dev", "github__delete_repo").Effect));
+        Assert.Equal(PolicyEffect.Deny, Decide("dev", "tickets__get_ticket").Effect);
+        Assert.Equal(PolicyEffect.Allow, Decide("nobody,anyone", "sandbox__run", tenant: "acme", environment: "dev").Effect);
+        Assert.Equal(PolicyEffect.Deny, Decide("nobody,anyone", "tickets__get_ticket").Effect);
     }
 
     [Fact]

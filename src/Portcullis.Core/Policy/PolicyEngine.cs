@@ -8,12 +8,19 @@ namespace Portcullis.Policy;
 /// Default-deny decisions from one immutable policy. Nothing granted means denied; a matching deny rule beats any
 /// grant; among grants the strictest effect wins (approve over allow); argument rules must hold for a rule to grant;
 /// the risk class (configured, made stricter by MCP annotations, never relaxed) can only tighten the result. The
-/// rules whose patterns match a target are found once per target and cached, so a decision walks only those.
+/// rules whose patterns match a target are found once per target, and those a set of roles may use once per target
+/// and role set; both are cached, so a decision walks only the rules that can apply to it.
 /// </summary>
 public sealed class PolicyEngine
 {
+    /// <summary>Beyond this many cached (target, roles) entries, candidates are filtered per decision instead.</summary>
+    private const int MaxCachedRoleSets = 50_000;
+
     private readonly PolicyConfig _policy;
     private readonly ConcurrentDictionary<(PolicyTarget, string), PolicyRule[]> _candidates = new();
+    private readonly ConcurrentDictionary<(PolicyTarget, string, string), PolicyRule[]> _candidatesForRoles = new();
+    private readonly ConcurrentDictionary<string, RiskClass> _configuredRisk = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _costs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _allowedMessages = new(StringComparer.Ordinal);
 
     /// <summary>Compiles <paramref name="policy"/>, versioned <paramref name="version"/>.</summary>
@@ -100,18 +107,10 @@ public sealed class PolicyEngine
     /// <summary>The risk class of a target: the first configured match, made stricter (never looser) by annotations.</summary>
     public RiskClass RiskOf(PolicyRequest request)
     {
-        var risk = RiskClass.Read;
-        if (request.Target == PolicyTarget.Tool)
-        {
-            foreach (var assignment in _policy.Risk)
-            {
-                if (assignment.Tools.Any(p => Glob.IsMatch(p, request.QualifiedName)))
-                {
-                    risk = assignment.Class;
-                    break;
-                }
-            }
-        }
+        var risk = request.Target == PolicyTarget.Tool
+            ? _configuredRisk.GetOrAdd(request.QualifiedName, static (name, assignments) =>
+                assignments.FirstOrDefault(a => a.Tools.Any(p => Glob.IsMatch(p, name)))?.Class ?? RiskClass.Read, _policy.Risk)
+            : RiskClass.Read;
 
         if (request.Annotations is { } hints)
         {
@@ -135,20 +134,46 @@ public sealed class PolicyEngine
     }
 
     /// <summary>The cost in budget units of a tool call.</summary>
-    public int CostOf(string qualifiedName)
-    {
-        foreach (var (tools, cost) in _policy.Costs)
+    public int CostOf(string qualifiedName) =>
+        _costs.GetOrAdd(qualifiedName, static (name, costs) =>
         {
-            if (tools.Any(p => Glob.IsMatch(p, qualifiedName)))
+            foreach (var (tools, cost) in costs)
             {
-                return cost;
+                if (tools.Any(p => Glob.IsMatch(p, name)))
+                {
+                    return cost;
+                }
             }
+
+            return 1;
+        }, _policy.Costs);
+
+    /// <summary>The rules, in policy order, that match the request's target and that the principal's roles may use.</summary>
+    private PolicyRule[] Candidates(PolicyRequest request)
+    {
+        var roles = request.Principal.Roles;
+        var rolesKey = roles.Count switch
+        {
+            0 => "",
+            1 => roles[0],
+            _ => string.Join('\n', roles.Order(StringComparer.Ordinal)),
+        };
+        var key = (request.Target, request.QualifiedName, rolesKey);
+        if (_candidatesForRoles.TryGetValue(key, out var cached))
+        {
+            return cached;
         }
 
-        return 1;
+        PolicyRule[] candidates = [.. MatchingTarget(request).Where(rule => HasRole(rule, request.Principal))];
+        if (_candidatesForRoles.Count < MaxCachedRoleSets)
+        {
+            _candidatesForRoles.TryAdd(key, candidates);
+        }
+
+        return candidates;
     }
 
-    private PolicyRule[] Candidates(PolicyRequest request) =>
+    private PolicyRule[] MatchingTarget(PolicyRequest request) =>
         _candidates.GetOrAdd((request.Target, request.QualifiedName), static (key, rules) =>
         {
             var (target, name) = key;
@@ -160,13 +185,9 @@ public sealed class PolicyEngine
             }).Any(p => p == "*" || Glob.IsMatch(p, name)))];
         }, _policy.Rules);
 
+    /// <summary>Whether a candidate (already matched on target and roles) applies where and when the request is made.</summary>
     private static bool Applies(PolicyRule rule, PolicyRequest request)
     {
-        if (!HasRole(rule, request.Principal))
-        {
-            return false;
-        }
-
         if (rule.VirtualServers is { } scope && (request.VirtualServer is null || !scope.Contains(request.VirtualServer, StringComparer.Ordinal)))
         {
             return false;
@@ -175,7 +196,6 @@ public sealed class PolicyEngine
         return rule.When is null || ConditionsHold(rule.When, request);
     }
 
-    /// <summary>Loops rather than LINQ: this runs for every candidate rule of every call.</summary>
     private static bool HasRole(PolicyRule rule, Principal principal)
     {
         foreach (var role in rule.Roles)
