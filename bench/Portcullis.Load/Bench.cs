@@ -38,6 +38,10 @@ internal static partial class Bench
             await gateway.WaitForPortAsync(gatewayPort, TimeSpan.FromSeconds(60));
             await WaitReadyAsync(gatewayPort, ct);
 
+            var passthroughPort = ChildProcess.FreePort();
+            var passthrough = Start(children, "passthrough", "dotnet", [typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
+            await passthrough.WaitForPortAsync(passthroughPort, TimeSpan.FromSeconds(60));
+
             var proxyPort = ChildProcess.FreePort();
             var mcpProxy = Start(children, "mcp-proxy", "node", [Path.Combine(peers, "mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", proxyPort.ToString(CultureInfo.InvariantCulture), "--server", "stream", "--", "dotnet", tickets]);
             await mcpProxy.WaitForPortAsync(proxyPort, TimeSpan.FromSeconds(60));
@@ -49,6 +53,7 @@ internal static partial class Bench
             Target[] targets =
             [
                 new("direct", "tickets sample over Streamable HTTP, no gateway (the floor)", new($"http://127.0.0.1:{directPort}/mcp"), "get_ticket", new Dictionary<string, string>(), direct),
+                new("passthrough-http", "a bare .NET reverse proxy in front of it (Kestrel in, HttpClient out; no MCP parsing, no governance): the floor for any gateway here", new($"http://127.0.0.1:{passthroughPort}/mcp"), "get_ticket", new Dictionary<string, string>(), passthrough),
                 new("portcullis-http", "Portcullis in front of it, all governance on", new($"http://127.0.0.1:{gatewayPort}/mcp"), "tickets__get_ticket", member, gateway),
                 new("portcullis-stdio", "Portcullis, tickets over stdio, all governance on", new($"http://127.0.0.1:{gatewayPort}/mcp"), "ticketsio__get_ticket", member, gateway),
                 new("mcp-proxy-stdio", "mcp-proxy 6.7.19, tickets over stdio, no governance", new($"http://127.0.0.1:{proxyPort}/mcp"), "get_ticket", new Dictionary<string, string>(), mcpProxy),

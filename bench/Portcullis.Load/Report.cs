@@ -85,6 +85,10 @@ internal static class Report
         {
             var ratio = governed64.CallsPerSecond / direct64.CallsPerSecond;
             yield return $"governed throughput at c=64 is {ratio:P0} of direct (target ≥ 50%): {(ratio >= 0.5 ? "met" : "NOT met")}";
+            if (Find("passthrough-http", 64) is { } bare64)
+            {
+                yield return $"for scale, the bare reverse proxy does {bare64.CallsPerSecond / direct64.CallsPerSecond:P0} of direct at c=64; Portcullis with all governance on does {governed64.CallsPerSecond / bare64.CallsPerSecond:P0} of the bare proxy";
+            }
         }
 
         if (Find("portcullis-http", 1) is { } governed1 && Find("direct", 1) is { } direct1)
