@@ -16,6 +16,7 @@ public class PolicyDecisionBenchmarks
 {
     private PolicyEngine _thousand = null!;
     private PolicyEngine _one = null!;
+    private PolicyEngine _crowded = null!;
     private PolicyRequest _allowed = null!;
     private PolicyRequest _denied = null!;
 
@@ -46,11 +47,20 @@ public class PolicyDecisionBenchmarks
         var config = ConfigLoader.Parse(yaml.ToString());
         _thousand = new PolicyEngine(config.Policy, "bench");
         _one = new PolicyEngine(config.Policy with { Rules = [config.Policy.Rules.First(r => r.Id == "r25-3")] }, "bench");
+        // 999 rules naming the very tool for other teams, then the one for the caller's role.
+        var crowded = new StringBuilder("servers:\n  - id: server25\n    command: x\npolicy:\n  rules:\n");
+        for (var i = 0; i < 999; i++)
+        {
+            crowded.Append($"    - id: other{i}\n      roles: [other{i % 37}]\n      tools: [server25__op3_*]\n");
+        }
+
+        crowded.Append("    - id: r25-3\n      roles: [role3]\n      tools: [server25__op3_*]\n");
+        _crowded = new PolicyEngine(ConfigLoader.Parse(crowded.ToString()).Policy, "bench");
         var principal = new Principal { Subject = "alice", Roles = ["role3", "team0"], Method = AuthenticationMethod.MemberToken, Issuer = "portcullis" };
         var arguments = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>("""{"repo":"acme/portal","count":7}""")!;
         _allowed = new PolicyRequest { Principal = principal, ServerId = "server25", Name = "op3_list", Arguments = arguments };
         _denied = new PolicyRequest { Principal = principal, ServerId = "server25", Name = "delete_repo", Arguments = arguments };
-        if (_thousand.Decide(_allowed).Effect != PolicyEffect.Allow || _thousand.Decide(_denied).Effect != PolicyEffect.Deny || _thousand.Decide(_allowed).RuleId != "r25-3")
+        if (_thousand.Decide(_allowed).Effect != PolicyEffect.Allow || _thousand.Decide(_denied).Effect != PolicyEffect.Deny || _thousand.Decide(_allowed).RuleId != "r25-3" || _crowded.Decide(_allowed).RuleId != "r25-3")
         {
             throw new InvalidOperationException("the benchmark policy does not decide as intended");
         }
@@ -64,4 +74,8 @@ public class PolicyDecisionBenchmarks
 
     [Benchmark]
     public PolicyDecision DeniedThousandRules() => _thousand.Decide(_denied);
+
+    /// <summary>1,000 rules whose patterns all match the tool, 999 of them for roles the caller lacks.</summary>
+    [Benchmark]
+    public PolicyDecision AllowedThousandRulesOnTheSameTool() => _crowded.Decide(_allowed);
 }

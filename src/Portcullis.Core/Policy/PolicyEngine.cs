@@ -156,7 +156,8 @@ public sealed class PolicyEngine
         {
             0 => "",
             1 => roles[0],
-            _ => string.Join('\n', roles.Order(StringComparer.Ordinal)),
+            // Not sorted: a credential's roles come in the same order every time, and another order only costs an entry.
+            _ => string.Join('\n', roles),
         };
         var key = (request.Target, request.QualifiedName, rolesKey);
         if (_candidatesForRoles.TryGetValue(key, out var cached))
