@@ -133,6 +133,15 @@ public sealed class PolicyEngineTests
     }
 
     [Fact]
+    public void A_role_whose_name_joins_two_others_gets_neither_ones_grants()
+    {
+        // An IdP group's text is the caller's to choose; it must not reach the rules cached for another role set.
+        Assert.Equal(PolicyEffect.Allow, Decide("support,dev", "tickets__get_ticket").Effect);
+        var joined = new Principal { Subject = "mallory", Roles = ["support\ndev"], Method = AuthenticationMethod.Oidc, Issuer = "https://idp.example" };
+        Assert.Equal(PolicyEffect.Deny, Engine.Decide(new PolicyRequest { Principal = joined, ServerId = "tickets", Name = "get_ticket", Arguments = new Dictionary<string, JsonElement>() }).Effect);
+    }
+
+    [Fact]
     public void A_denial_explains_which_argument_broke_which_rule()
     {
         var decision = Decide("support", "tickets__create_ticket", """{"title":"Printer","priority":"high"}""");

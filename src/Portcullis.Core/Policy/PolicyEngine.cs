@@ -18,7 +18,7 @@ public sealed class PolicyEngine
 
     private readonly PolicyConfig _policy;
     private readonly ConcurrentDictionary<(PolicyTarget, string), PolicyRule[]> _candidates = new();
-    private readonly ConcurrentDictionary<(PolicyTarget, string, string), PolicyRule[]> _candidatesForRoles = new();
+    private readonly ConcurrentDictionary<(PolicyTarget, string, int, string), PolicyRule[]> _candidatesForRoles = new();
     private readonly ConcurrentDictionary<string, RiskClass> _configuredRisk = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _costs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _allowedMessages = new(StringComparer.Ordinal);
@@ -152,14 +152,7 @@ public sealed class PolicyEngine
     private PolicyRule[] Candidates(PolicyRequest request)
     {
         var roles = request.Principal.Roles;
-        var rolesKey = roles.Count switch
-        {
-            0 => "",
-            1 => roles[0],
-            // Not sorted: a credential's roles come in the same order every time, and another order only costs an entry.
-            _ => string.Join('\n', roles),
-        };
-        var key = (request.Target, request.QualifiedName, rolesKey);
+        var key = (request.Target, request.QualifiedName, roles.Count, roles.Count == 1 ? roles[0] : RoleSetKey(roles));
         if (_candidatesForRoles.TryGetValue(key, out var cached))
         {
             return cached;
@@ -172,6 +165,44 @@ public sealed class PolicyEngine
         }
 
         return candidates;
+    }
+
+    /// <summary>
+    /// Several roles as one key, each prefixed with its length: a role's text (an IdP group's, which its owner may
+    /// choose) can then never spell another role set. Not sorted: a credential's roles come in the same order each
+    /// time, and another order only costs an entry.
+    /// </summary>
+    private static string RoleSetKey(IReadOnlyList<string> roles)
+    {
+        var length = 0;
+        for (var i = 0; i < roles.Count; i++)
+        {
+            length += DigitsOf(roles[i].Length) + 1 + roles[i].Length;
+        }
+
+        // One allocation, the key itself: this runs on every decision for a caller with several roles.
+        return string.Create(length, roles, static (span, roles) =>
+        {
+            for (var i = 0; i < roles.Count; i++)
+            {
+                var role = roles[i];
+                role.Length.TryFormat(span, out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+                span[digits] = ':';
+                role.CopyTo(span[(digits + 1)..]);
+                span = span[(digits + 1 + role.Length)..];
+            }
+        });
+    }
+
+    private static int DigitsOf(int value)
+    {
+        var digits = 1;
+        for (; value >= 10; value /= 10)
+        {
+            digits++;
+        }
+
+        return digits;
     }
 
     private PolicyRule[] MatchingTarget(PolicyRequest request) =>
