@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
@@ -5,14 +6,22 @@ using Portcullis.Identity;
 
 namespace Portcullis.Storage.Sqlite;
 
-/// <summary>Member tokens in SQLite. Lists (roles, servers) are stored as JSON arrays.</summary>
+/// <summary>
+/// Member tokens in SQLite. Lists (roles, servers) are stored as JSON arrays. Every request with a member token looks
+/// its record up, so the records of live tokens are kept in memory until a revocation, in this process or any other
+/// (the CLI writes straight to the file), advances the shared <see cref="RevocationEpoch"/>: a revocation holds from
+/// the next request, and the next request after it reads the database again.
+/// </summary>
 public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTokenStore, IDisposable
 {
     private const string Columns = "id, member, kind, roles, servers, agent, tenant, secret_hash, created_at, expires_at, revoked_at, created_by";
 
-    // Every request with a member token looks it up; nothing is cached, so a revocation (even one written by the
-    // CLI straight to the database) holds from the next request.
+    // Beyond this many live tokens, the kept records are dropped and gathered again.
+    private const int MaxKept = 100_000;
+
     private readonly PreparedStatement _find = new(database, $"SELECT {Columns} FROM member_tokens WHERE id = $id", [("$id", SqliteType.Text)]);
+    private readonly RevocationEpoch _epoch = new(database.Path);
+    private readonly ConcurrentDictionary<string, (MemberToken Record, long Epoch)> _kept = new(StringComparer.Ordinal);
 
     /// <inheritdoc />
     public async Task AddAsync(MemberToken token, CancellationToken cancellationToken)
@@ -35,16 +44,41 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
     }
 
     /// <inheritdoc />
-    public ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_find.Run(id, static (command, id) =>
+    public ValueTask<MemberToken?> FindAsync(string id, CancellationToken cancellationToken)
+    {
+        // The epoch is read before the database: a record read after a revocation began may carry the older count,
+        // which only costs one more read; a record read before it can never carry the newer one.
+        var keeping = _epoch.TryRead(out var epoch);
+        if (keeping && _kept.TryGetValue(id, out var kept) && kept.Epoch == epoch)
+        {
+            return ValueTask.FromResult<MemberToken?>(kept.Record);
+        }
+
+        var record = _find.Run(id, static (command, id) =>
         {
             command.Parameters[0].Value = id;
             using var reader = command.ExecuteReader();
             return reader.Read() ? Read(reader) : null;
-        }));
+        });
+        if (keeping && record is { RevokedAt: null })
+        {
+            if (_kept.Count >= MaxKept)
+            {
+                _kept.Clear();
+            }
+
+            _kept[id] = (record, epoch);
+        }
+
+        return ValueTask.FromResult(record);
+    }
 
     /// <inheritdoc />
-    public void Dispose() => _find.Dispose();
+    public void Dispose()
+    {
+        _find.Dispose();
+        _epoch.Dispose();
+    }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<MemberToken>> ListAsync(CancellationToken cancellationToken)
@@ -70,7 +104,9 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
         command.CommandText = "UPDATE member_tokens SET revoked_at = COALESCE(revoked_at, $at) WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$at", Format(at));
-        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        var revoked = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+        _epoch.Advance();
+        return revoked;
     }
 
     /// <inheritdoc />

@@ -112,6 +112,40 @@ public sealed partial class CliTests
         await Assert.ThrowsAnyAsync<Exception>(() => gateway.ConnectAsync(token: token, cancellationToken: ct));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // the shared revocation counter cannot be mapped: the gateway keeps nothing and reads the database every time
+    public async Task A_token_the_CLI_revokes_in_the_database_fails_on_the_next_request_of_an_open_session(bool counterUnavailable)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var directory = Directory.CreateTempSubdirectory("portcullis-test-").FullName;
+        if (counterUnavailable)
+        {
+            Directory.CreateDirectory(Path.Combine(directory, "gateway.db-revocations"));
+        }
+
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct, directory: directory);
+        var (alice, aliceRecord) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "alice", Roles = ["support"] }, ct);
+        var (bob, _) = await gateway.IssueTokenAsync(new Portcullis.Identity.MemberTokenRequest { Member = "bob", Roles = ["support"] }, ct);
+        await using var aliceClient = await gateway.ConnectAsync(token: alice, cancellationToken: ct);
+        await using var bobClient = await gateway.ConnectAsync(token: bob, cancellationToken: ct);
+
+        // Several calls first, so that the gateway has had every chance to keep alice's token in memory.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.NotEqual(true, (await aliceClient.CallToolAsync("tickets__list_tickets", cancellationToken: ct)).IsError);
+        }
+
+        // Another process, with no gateway to talk to: the CLI writes the revocation straight to the database.
+        var (revokeExit, revoked) = await RunAsync(["token", "revoke", aliceRecord.Id, "--config", gateway.ConfigPath]);
+        Assert.True(revokeExit == 0, revoked);
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => aliceClient.CallToolAsync("tickets__list_tickets", cancellationToken: ct).AsTask());
+        Assert.Contains("401", refused.Message);
+        Assert.NotEqual(true, (await bobClient.CallToolAsync("tickets__list_tickets", cancellationToken: ct)).IsError);
+        Assert.NotEqual(true, (await bobClient.CallToolAsync("tickets__list_tickets", cancellationToken: ct)).IsError);
+    }
+
     [Fact]
     public async Task Policy_check_explains_the_decision_and_the_rule()
     {

@@ -6,7 +6,8 @@ namespace Portcullis.Identity;
 /// <summary>
 /// Issues and checks member access tokens. A token reads <c>pcm_&lt;id&gt;_&lt;secret&gt;</c>: the id finds the record,
 /// the secret is compared by SHA-256 in constant time, and only the hash is ever stored. Every check reads the store,
-/// so a revocation holds from the very next request, on open sessions too.
+/// so a revocation holds from the very next request, on open sessions too (the store keeps live records only until
+/// a revocation anywhere).
 /// </summary>
 public sealed class MemberTokens(IMemberTokenStore store, TimeProvider time)
 {
