@@ -29,7 +29,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
     }
 
     /// <inheritdoc />
-    public Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken)
+    public Task AppendAsync(IReadOnlyList<LinkedAuditRecord> records, CancellationToken cancellationToken)
     {
         _append.Run(records, static (command, records) =>
         {
@@ -37,7 +37,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
             command.Transaction = transaction;
             try
             {
-                foreach (var record in records)
+                foreach (var (record, json) in records)
                 {
                     command.Parameters[0].Value = record.Seq;
                     command.Parameters[1].Value = record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
@@ -45,7 +45,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
                     command.Parameters[3].Value = (object?)record.Subject ?? DBNull.Value;
                     command.Parameters[4].Value = (object?)record.Target ?? DBNull.Value;
                     command.Parameters[5].Value = record.Outcome;
-                    command.Parameters[6].Value = JsonSerializer.Serialize(record);
+                    command.Parameters[6].Value = json;
                     command.ExecuteNonQuery();
                 }
 

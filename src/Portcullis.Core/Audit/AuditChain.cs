@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -12,18 +13,63 @@ public static class AuditChain
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    private static ReadOnlySpan<byte> EscapedReplacement => "\\uFFFD"u8;
+
     /// <summary>SHA-256 over the previous hash and the record's content (every field but <see cref="AuditRecord.Hash"/>).</summary>
-    public static string HashOf(AuditRecord record)
+    public static string HashOf(AuditRecord record) =>
+        Hash(record.PrevHash, JsonSerializer.SerializeToUtf8Bytes(record with { Hash = "" }, Json));
+
+    /// <summary>
+    /// Links <paramref name="record"/> after the record with <paramref name="previousHash"/> at <paramref name="seq"/>,
+    /// and returns it with the JSON it is stored as. The record is serialized once:
+    /// the hash covers that text with an empty <see cref="AuditRecord.Hash"/>, the last field, which is then filled in.
+    /// </summary>
+    public static LinkedAuditRecord LinkForStorage(AuditRecord record, long seq, string previousHash)
     {
-        var content = JsonSerializer.Serialize(record with { Hash = "" }, Json);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(record.PrevHash + "\n" + content)));
+        var unhashed = record with { Seq = seq, PrevHash = previousHash, Hash = "" };
+        var content = JsonSerializer.SerializeToUtf8Bytes(unhashed, Json);
+        if (content.AsSpan().IndexOf(EscapedReplacement) >= 0)
+        {
+            // Text that is not valid UTF-16 (a lone surrogate, say from an agent or a cut result) is written as the
+            // escaped replacement character but reads back as the character itself, which is written unescaped: the
+            // record is hashed as it will read back, or verification would call it forged.
+            unhashed = JsonSerializer.Deserialize<AuditRecord>(content, Json)!;
+            content = JsonSerializer.SerializeToUtf8Bytes(unhashed, Json);
+        }
+
+        var hash = Hash(previousHash, content);
+        var linked = unhashed with { Hash = hash };
+        ReadOnlySpan<byte> emptyHash = "\"Hash\":\"\"}"u8;
+        if (!content.AsSpan().EndsWith(emptyHash))
+        {
+            // Not reached while Hash is the record's last property; kept so a reordering cannot store a wrong text.
+            return new LinkedAuditRecord(linked, JsonSerializer.Serialize(linked, Json));
+        }
+
+        var open = content.Length - 2; // before the closing quote and brace of the empty hash
+        var json = string.Create(Encoding.UTF8.GetCharCount(content.AsSpan(0, open)) + hash.Length + 2, (content, open, hash), static (chars, state) =>
+        {
+            var written = Encoding.UTF8.GetChars(state.content.AsSpan(0, state.open), chars);
+            state.hash.CopyTo(chars[written..]);
+            chars[^2] = '"';
+            chars[^1] = '}';
+        });
+        return new LinkedAuditRecord(linked, json);
     }
 
-    /// <summary>Links <paramref name="record"/> after the record with <paramref name="previousHash"/> at <paramref name="seq"/>.</summary>
-    public static AuditRecord Link(AuditRecord record, long seq, string previousHash)
+    /// <summary>Hex SHA-256 of the previous hash, a newline, and the record's content.</summary>
+    private static string Hash(string previousHash, ReadOnlySpan<byte> content)
     {
-        var linked = record with { Seq = seq, PrevHash = previousHash, Hash = "" };
-        return linked with { Hash = HashOf(linked) };
+        var prefix = Encoding.UTF8.GetByteCount(previousHash);
+        var length = prefix + 1 + content.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        Encoding.UTF8.GetBytes(previousHash, buffer);
+        buffer[prefix] = (byte)'\n';
+        content.CopyTo(buffer.AsSpan(prefix + 1));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(buffer.AsSpan(0, length), hash);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return Convert.ToHexStringLower(hash);
     }
 
     /// <summary>

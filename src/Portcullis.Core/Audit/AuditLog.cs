@@ -110,11 +110,11 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
         Volatile.Write(ref _lastBatchSize, batch.Count);
         var seq = _lastSeq;
         var hash = _lastHash;
-        var linked = new AuditRecord[batch.Count];
+        var linked = new LinkedAuditRecord[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            linked[i] = AuditChain.Link(batch[i].Record, ++seq, hash);
-            hash = linked[i].Hash;
+            linked[i] = AuditChain.LinkForStorage(batch[i].Record, ++seq, hash);
+            hash = linked[i].Record.Hash;
         }
 
         try
@@ -140,7 +140,7 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
         Healthy = true;
         for (var i = 0; i < batch.Count; i++)
         {
-            batch[i].Done.TrySetResult(linked[i]);
+            batch[i].Done.TrySetResult(linked[i].Record);
         }
 
         await CheckpointIfDueAsync().ConfigureAwait(false);

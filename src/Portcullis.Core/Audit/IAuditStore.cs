@@ -6,8 +6,8 @@ public interface IAuditStore
     /// <summary>The last record, or null when the chain is empty.</summary>
     Task<AuditRecord?> LastAsync(CancellationToken cancellationToken);
 
-    /// <summary>Appends records (already linked) in one durable transaction.</summary>
-    Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken);
+    /// <summary>Appends records (already linked, with the JSON to store) in one durable transaction.</summary>
+    Task AppendAsync(IReadOnlyList<LinkedAuditRecord> records, CancellationToken cancellationToken);
 
     /// <summary>Records matching a query, oldest first.</summary>
     Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken);
@@ -24,3 +24,6 @@ public interface IAuditStore
     /// <summary>Every record in stored order, for verification.</summary>
     IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>A record linked into the chain, and the JSON it is stored as (the text its hash covers, hash filled in).</summary>
+public readonly record struct LinkedAuditRecord(AuditRecord Record, string Json);
