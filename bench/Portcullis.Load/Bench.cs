@@ -112,6 +112,16 @@ internal static partial class Bench
             {
                 await child.DisposeAsync();
             }
+
+            // The gateway's database holds an audit record per measured call: hundreds of megabytes a run.
+            try
+            {
+                Directory.Delete(work, recursive: true);
+            }
+            catch (IOException ex)
+            {
+                Console.Error.WriteLine($"# could not remove {work}: {ex.Message}");
+            }
         }
     }
 
