@@ -22,10 +22,9 @@ public sealed unsafe class RevocationEpoch : IDisposable
     /// <summary>Maps the counter file of the database at <paramref name="databasePath"/>, creating it when absent.</summary>
     public RevocationEpoch(string databasePath)
     {
-        Path = databasePath + "-revocations";
         try
         {
-            _file = MemoryMappedFile.CreateFromFile(Path, FileMode.OpenOrCreate, mapName: null, capacity: sizeof(long), MemoryMappedFileAccess.ReadWrite);
+            _file = MemoryMappedFile.CreateFromFile(databasePath + "-revocations", FileMode.OpenOrCreate, mapName: null, capacity: sizeof(long), MemoryMappedFileAccess.ReadWrite);
             _view = _file.CreateViewAccessor(0, sizeof(long), MemoryMappedFileAccess.ReadWrite);
             byte* start = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
@@ -39,9 +38,6 @@ public sealed unsafe class RevocationEpoch : IDisposable
             _file = null;
         }
     }
-
-    /// <summary>The counter's file.</summary>
-    public string Path { get; }
 
     /// <summary>Reads the counter; false when it is not available, and then nothing may be kept.</summary>
     public bool TryRead(out long value)
@@ -68,13 +64,13 @@ public sealed unsafe class RevocationEpoch : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_view is not null && _counter is not null)
+        if (_counter is not null)
         {
             _counter = null;
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
+            _view!.SafeMemoryMappedViewHandle.ReleasePointer();
         }
 
+        _view?.Dispose();
         _file?.Dispose();
     }
 }
