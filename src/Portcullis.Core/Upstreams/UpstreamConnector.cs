@@ -224,24 +224,22 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
     internal InFlightCalls.Registration TrackCall(McpServer agent, Sessions.DownstreamSession session) => _inFlight.Track(agent, session);
 
     /// <summary>
-    /// Sends a governed request on <paramref name="client"/>'s connection and returns the server's response; a JSON-RPC
-    /// error comes back as <see cref="McpProtocolException"/>, a connection closed under the request as cancellation.
+    /// Sends a governed request on <paramref name="client"/>'s connection and returns the server's result as
+    /// <paramref name="resultType"/>; a JSON-RPC error comes back as <see cref="McpProtocolException"/>, a connection
+    /// closed under the request as cancellation.
     /// </summary>
-    internal async Task<JsonRpcResponse> SendRequestAsync(McpClient client, JsonRpcRequest request, CancellationToken cancellationToken)
+    internal async Task<TResult> SendRequestAsync<TResult>(McpClient client, JsonRpcRequest request, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResult> resultType, CancellationToken cancellationToken)
     {
         var transport = Volatile.Read(ref _transport);
         if (transport is null || !ReferenceEquals(client, Volatile.Read(ref _client)))
         {
             // A client from before a reconnect: its own request path still works, and fails as the SDK fails it.
-            return await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            var response = await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
+            return System.Text.Json.JsonSerializer.Deserialize(response.Result, resultType)
+                ?? throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError);
         }
 
-        return await transport.SendRequestAsync(request, cancellationToken).ConfigureAwait(false) switch
-        {
-            JsonRpcResponse response => response,
-            JsonRpcError error => throw new McpProtocolException(error.Error.Message, (McpErrorCode)error.Error.Code),
-            var other => throw new McpProtocolException($"The server answered {request.Method} with a {other.GetType().Name}.", McpErrorCode.InternalError),
-        };
+        return await transport.SendRequestAsync(request, resultType, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Routes the server's progress on the returned token to the agent's <paramref name="agentToken"/> until disposed.</summary>
@@ -267,8 +265,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
                     connectCts.CancelAfter(Config.ConnectTimeout);
-                    var transport = new UpstreamTransport(await CreateTransportAsync(connectCts.Token).ConfigureAwait(false), _progress);
+                    var transport = await CreateTransportAsync(connectCts.Token).ConfigureAwait(false);
                     client = await McpClient.CreateAsync(transport, CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
+                    transport.Connected!.ProtocolVersion = client.NegotiatedProtocolVersion;
                     Volatile.Write(ref _transport, transport.Connected);
                     Capabilities = client.ServerCapabilities;
                     Instructions = client.ServerInstructions;
@@ -373,7 +372,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         return resolved;
     }
 
-    private async Task<IClientTransport> CreateTransportAsync(CancellationToken cancellationToken)
+    private async Task<UpstreamTransport> CreateTransportAsync(CancellationToken cancellationToken)
     {
         if (Config.Transport == ServerTransport.Stdio)
         {
@@ -409,7 +408,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 [.. Config.Args.Select(a => a.StartsWith("./", StringComparison.Ordinal) || a.StartsWith("../", StringComparison.Ordinal) ? ResolvePath(a, onlyIfRelativePath: false) : a)],
                 workingDirectory,
                 _host);
-            return new StdioClientTransport(new StdioClientTransportOptions
+            return new UpstreamTransport(new StdioClientTransport(new StdioClientTransportOptions
             {
                 Name = Id,
                 Command = command,
@@ -419,17 +418,22 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 EnvironmentVariables = environment,
                 ShutdownTimeout = TimeSpan.FromSeconds(5),
                 StandardErrorLines = line => LogStderr(Id, line),
-            }, _loggerFactory);
+            }, _loggerFactory), _progress);
         }
 
-        return new HttpClientTransport(new HttpClientTransportOptions
+        var headers = new Dictionary<string, string>(await ResolveAsync(Config.Headers, cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase);
+        var options = new HttpClientTransportOptions
         {
             Name = Id,
             Endpoint = Config.Url!,
             TransportMode = Config.Transport == ServerTransport.Sse ? HttpTransportMode.Sse : HttpTransportMode.StreamableHttp,
-            AdditionalHeaders = new Dictionary<string, string>(await ResolveAsync(Config.Headers, cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase),
+            AdditionalHeaders = headers,
             ConnectionTimeout = Config.ConnectTimeout,
-        }, _loggerFactory);
+        };
+        // One connection pool for the SDK's requests and the governed calls that skip it.
+        var http = new HttpClient();
+        var calls = Config.Transport == ServerTransport.Sse ? null : new StreamableHttpCalls(http, options.Endpoint, headers, options.MaxReconnectionAttempts, options.DefaultReconnectionInterval);
+        return new UpstreamTransport(new HttpClientTransport(options, http, _loggerFactory, ownsHttpClient: true), _progress, calls);
     }
 
     /// <summary>

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using System.Threading.Channels;
+using ModelContextProtocol;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
 
@@ -11,11 +14,12 @@ namespace Portcullis.Upstreams;
 /// <item>Progress notifications for relayed calls reach the agent in wire order (the SDK dispatches incoming
 /// messages concurrently, so the last progress update could otherwise trail the result).</item>
 /// <item>Governed calls are sent straight to the transport and their replies handed straight back
-/// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop: one thread hand-off less per call.</item>
+/// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop: one thread hand-off less per call.
+/// To a Streamable HTTP server they skip the transport too (<see cref="StreamableHttpCalls"/>).</item>
 /// </list>
 /// Every other message passes through to the SDK untouched.
 /// </summary>
-internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes routes) : IClientTransport
+internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes routes, StreamableHttpCalls? http = null) : IClientTransport
 {
     public string Name => inner.Name;
 
@@ -23,7 +27,7 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
     public Session? Connected { get; private set; }
 
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        Connected = new Session(await inner.ConnectAsync(cancellationToken).ConfigureAwait(false), routes);
+        Connected = new Session(await inner.ConnectAsync(cancellationToken).ConfigureAwait(false), routes, http);
 
     internal sealed class Session : ITransport
     {
@@ -31,13 +35,45 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
         private readonly ProgressRoutes _routes;
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private readonly ConcurrentDictionary<RequestId, TaskCompletionSource<JsonRpcMessage>> _replies = new();
+        private readonly StreamableHttpCalls? _http;
+        private readonly CancellationTokenSource _closed = new();
+        private readonly Func<JsonRpcMessage, ValueTask> _route;
+        private readonly Action _sessionExpired;
         private readonly Task _pump;
 
-        public Session(ITransport inner, ProgressRoutes routes)
+        public Session(ITransport inner, ProgressRoutes routes, StreamableHttpCalls? http)
         {
             _inner = inner;
             _routes = routes;
+            _http = http;
+            _route = RouteAsync;
+            _sessionExpired = () => _messages.Writer.TryComplete(new McpException("The server ended the session (HTTP 404 to a request carrying its session id)."));
             _pump = PumpAsync();
+        }
+
+        /// <summary>The protocol revision the client negotiated, sent with each request that skips the SDK.</summary>
+        public string? ProtocolVersion { get; set; }
+
+        /// <summary>
+        /// Sends <paramref name="request"/> and returns its result as <paramref name="resultType"/>; a JSON-RPC error
+        /// comes back as <see cref="McpProtocolException"/>. Canceled when the connection closes before the reply.
+        /// </summary>
+        public async Task<TResult> SendRequestAsync<TResult>(JsonRpcRequest request, JsonTypeInfo<TResult> resultType, CancellationToken cancellationToken)
+        {
+            if (_http is null)
+            {
+                return await SendRequestAsync(request, cancellationToken).ConfigureAwait(false) switch
+                {
+                    JsonRpcResponse { Result: { } result } => JsonSerializer.Deserialize(result, resultType)
+                        ?? throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError),
+                    JsonRpcResponse => throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError),
+                    JsonRpcError error => throw new McpProtocolException(error.Error.Message, (McpErrorCode)error.Error.Code),
+                    var other => throw new McpProtocolException($"The server answered {request.Method} with a {other.GetType().Name}.", McpErrorCode.InternalError),
+                };
+            }
+
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+            return await _http.SendAsync(request, _inner.SessionId, ProtocolVersion, resultType, _route, _sessionExpired, linked.Token).ConfigureAwait(false);
         }
 
         public string? SessionId => _inner.SessionId;
@@ -76,21 +112,7 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             {
                 await foreach (var message in _inner.MessageReader.ReadAllAsync().ConfigureAwait(false))
                 {
-                    if (message is JsonRpcResponse or JsonRpcError && _replies.TryRemove(((JsonRpcMessageWithId)message).Id, out var reply))
-                    {
-                        // The caller continues on a pool thread: the rest of its call (inspection, an audit commit,
-                        // for a sessionless agent a whole server's disposal) must not hold up the replies behind it.
-                        reply.TrySetResult(message);
-                        continue;
-                    }
-
-                    if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } notification && _routes.TryRelay(notification) is { } relay)
-                    {
-                        await relay.ConfigureAwait(false);
-                        continue;
-                    }
-
-                    _messages.Writer.TryWrite(message);
+                    await RouteAsync(message).ConfigureAwait(false);
                 }
 
                 _messages.Writer.TryComplete();
@@ -103,6 +125,7 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             finally
             {
                 // Like the SDK's own pending requests, replies that can no longer come are canceled.
+                _closed.Cancel();
                 foreach (var reply in _replies.Values)
                 {
                     reply.TrySetCanceled();
@@ -110,8 +133,29 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             }
         }
 
+        /// <summary>A message from the server: a reply to a governed request, progress for an agent, or the SDK's.</summary>
+        private async ValueTask RouteAsync(JsonRpcMessage message)
+        {
+            if (message is JsonRpcResponse or JsonRpcError && _replies.TryRemove(((JsonRpcMessageWithId)message).Id, out var reply))
+            {
+                // The caller continues on a pool thread: the rest of its call (inspection, an audit commit,
+                // for a sessionless agent a whole server's disposal) must not hold up the replies behind it.
+                reply.TrySetResult(message);
+                return;
+            }
+
+            if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } notification && _routes.TryRelay(notification) is { } relay)
+            {
+                await relay.ConfigureAwait(false);
+                return;
+            }
+
+            _messages.Writer.TryWrite(message);
+        }
+
         public async ValueTask DisposeAsync()
         {
+            await _closed.CancelAsync().ConfigureAwait(false);
             await _inner.DisposeAsync().ConfigureAwait(false);
             await _pump.ConfigureAwait(false);
         }

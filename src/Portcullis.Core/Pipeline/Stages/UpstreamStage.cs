@@ -96,19 +96,15 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
             Params = JsonSerializer.SerializeToNode(parameters, options.GetTypeInfo(parameters.GetType())),
         };
 
-        JsonRpcResponse response;
         try
         {
-            response = await connection.SendRequestAsync(client, request, cancellationToken).ConfigureAwait(false);
+            return await connection.SendRequestAsync(client, request, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResult>)options.GetTypeInfo(typeof(TResult)), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             _ = NotifyCancelledAsync(client, request.Id);
             throw;
         }
-
-        return (TResult)(JsonSerializer.Deserialize(response.Result, options.GetTypeInfo(typeof(TResult)))
-            ?? throw new McpProtocolException($"The server answered {method} with an empty result.", McpErrorCode.InternalError));
     }
 
     private static async Task NotifyCancelledAsync(McpClient client, RequestId id)
