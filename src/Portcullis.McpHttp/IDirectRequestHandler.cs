@@ -1,4 +1,7 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using ModelContextProtocol;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -16,8 +19,49 @@ public interface IDirectRequestHandler
     bool Handles(string sessionId, JsonRpcRequest request);
 
     /// <summary>
-    /// Answers <paramref name="request"/>: a response, or an error. Throws <see cref="OperationCanceledException"/>
+    /// Answers <paramref name="request"/>: a result, or an error. Throws <see cref="OperationCanceledException"/>
     /// when <paramref name="cancellationToken"/> ends the request (the agent cancelled it or went away).
     /// </summary>
-    Task<JsonRpcMessage> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken);
+    Task<DirectAnswer> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The answer to a directly answered request: a result, serialized as the response is written (no JSON node tree
+/// in between), or a whole message such as an error.
+/// </summary>
+public readonly struct DirectAnswer
+{
+    private static readonly JsonTypeInfo MessageType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
+    private static readonly JsonTypeInfo IdType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId));
+    private readonly JsonRpcMessage? _message;
+    private readonly RequestId _id;
+    private readonly object? _result;
+    private readonly JsonTypeInfo? _resultType;
+
+    private DirectAnswer(JsonRpcMessage? message, RequestId id, object? result, JsonTypeInfo? resultType) =>
+        (_message, _id, _result, _resultType) = (message, id, result, resultType);
+
+    /// <summary>A response carrying <paramref name="result"/>.</summary>
+    public static DirectAnswer Result<TResult>(RequestId id, TResult result, JsonTypeInfo<TResult> resultType) where TResult : class => new(null, id, result, resultType);
+
+    /// <summary>A whole message (an error, say).</summary>
+    public static DirectAnswer Message(JsonRpcMessage message) => new(message, default, null, null);
+
+    /// <summary>Writes the JSON-RPC message.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        if (_message is not null)
+        {
+            JsonSerializer.Serialize(writer, _message, MessageType);
+            return;
+        }
+
+        writer.WriteStartObject();
+        writer.WriteString("jsonrpc"u8, "2.0"u8);
+        writer.WritePropertyName("id"u8);
+        JsonSerializer.Serialize(writer, _id, IdType);
+        writer.WritePropertyName("result"u8);
+        JsonSerializer.Serialize(writer, _result, _resultType!);
+        writer.WriteEndObject();
+    }
 }

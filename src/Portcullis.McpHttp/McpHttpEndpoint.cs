@@ -115,7 +115,7 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
         var stream = new RequestStreamServer.EventStream(context);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
         using var tracked = session.TrackDirect(request.Id, ended);
-        JsonRpcMessage answer;
+        DirectAnswer answer;
         try
         {
             answer = await handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token);
@@ -131,7 +131,7 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
         catch (Exception ex)
         {
             LogDirectFailed(request.Method, ex);
-            answer = new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } };
+            answer = DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } });
         }
 
         await stream.WriteAnswerAsync(answer, context.RequestAborted);

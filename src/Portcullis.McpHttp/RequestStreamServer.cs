@@ -61,7 +61,6 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
         private static readonly byte[] EventPrefix = "event: message\ndata: "u8.ToArray();
         private static readonly byte[] EventSuffix = "\n\n"u8.ToArray();
         private static readonly Channel<JsonRpcMessage> NoMessages = CreateCompleted();
-        private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo MessageType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage));
         private readonly SemaphoreSlim _writing = new(1, 1);
         private bool _started;
         private bool _ended;
@@ -70,15 +69,15 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
 
         public ChannelReader<JsonRpcMessage> MessageReader => NoMessages.Reader;
 
-        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => WriteAsync(message, last: false, cancellationToken);
+        public Task SendMessageAsync(JsonRpcMessage message, CancellationToken cancellationToken = default) => WriteAsync(DirectAnswer.Message(message), last: false, cancellationToken);
 
         /// <summary>
         /// Writes the answer and ends the stream. An answer with nothing sent before it goes out as a plain JSON body
         /// with its length: one write, where an event stream costs a second one for its end.
         /// </summary>
-        public Task WriteAnswerAsync(JsonRpcMessage answer, CancellationToken cancellationToken) => WriteAsync(answer, last: true, cancellationToken);
+        public Task WriteAnswerAsync(DirectAnswer answer, CancellationToken cancellationToken) => WriteAsync(answer, last: true, cancellationToken);
 
-        private async Task WriteAsync(JsonRpcMessage message, bool last, CancellationToken cancellationToken)
+        private async Task WriteAsync(DirectAnswer message, bool last, CancellationToken cancellationToken)
         {
             await _writing.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
@@ -92,10 +91,15 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
                 if (last && !_started)
                 {
                     _started = true;
-                    var json = JsonSerializer.SerializeToUtf8Bytes(message, MessageType);
+                    var json = new ArrayBufferWriter<byte>(1024);
+                    using (var writer = new Utf8JsonWriter(json))
+                    {
+                        message.WriteTo(writer);
+                    }
+
                     context.Response.ContentType = "application/json";
-                    context.Response.ContentLength = json.Length;
-                    await context.Response.Body.WriteAsync(json, cancellationToken).ConfigureAwait(false);
+                    context.Response.ContentLength = json.WrittenCount;
+                    await context.Response.Body.WriteAsync(json.WrittenMemory, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
@@ -109,7 +113,7 @@ internal sealed class RequestStreamServer(McpServer session, RequestStreamServer
                 body.Write(EventPrefix);
                 using (var writer = new Utf8JsonWriter(body))
                 {
-                    JsonSerializer.Serialize(writer, message, MessageType);
+                    message.WriteTo(writer);
                 }
 
                 body.Write(EventSuffix);

@@ -17,14 +17,14 @@ namespace Portcullis.Gateway.FrontDoor;
 internal sealed class DirectToolCalls(SessionHub hub, DownstreamServerFactory factory) : IDirectRequestHandler
 {
     private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ParamsType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolRequestParams));
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo ResultType = McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult));
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<CallToolResult> ResultType = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<CallToolResult>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(CallToolResult));
 
     /// <inheritdoc />
     public bool Handles(string sessionId, JsonRpcRequest request) =>
         request.Method == RequestMethods.ToolsCall && hub.TryGet(sessionId, out var session) && session.IsAttached;
 
     /// <inheritdoc />
-    public async Task<JsonRpcMessage> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken)
+    public async Task<DirectAnswer> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken)
     {
         if (!hub.TryGet(sessionId, out var session))
         {
@@ -50,7 +50,7 @@ internal sealed class DirectToolCalls(SessionHub hub, DownstreamServerFactory fa
         {
             var principal = Principal.From(context.User) ?? session.Opener;
             var result = await factory.CallToolAsync(session, parameters, agent, principal, cancellationToken).ConfigureAwait(false);
-            return new JsonRpcResponse { Id = request.Id, Result = JsonSerializer.SerializeToNode(result, ResultType) };
+            return DirectAnswer.Result(request.Id, result, ResultType);
         }
         catch (McpProtocolException ex)
         {
@@ -58,6 +58,6 @@ internal sealed class DirectToolCalls(SessionHub hub, DownstreamServerFactory fa
         }
     }
 
-    private static JsonRpcError Error(JsonRpcRequest request, McpErrorCode code, string message) =>
-        new() { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } };
+    private static DirectAnswer Error(JsonRpcRequest request, McpErrorCode code, string message) =>
+        DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)code, Message = message } });
 }
