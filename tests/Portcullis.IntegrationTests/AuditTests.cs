@@ -71,6 +71,7 @@ public sealed class AuditTests
         Assert.True(success.GetProperty("latencyMs").GetDouble() > 0);
         Assert.Matches("^[0-9a-f]{32}$", success.GetProperty("traceId").GetString());
         Assert.Contains(success.GetProperty("traceId").GetString()!, upstream.LastTraceparent);
+        Assert.Contains(success.GetProperty("traceId").GetString()!, upstream.LastTraceparentHeader);
 
         var denied = calls[1];
         Assert.Equal("denied", denied.GetProperty("outcome").GetString());

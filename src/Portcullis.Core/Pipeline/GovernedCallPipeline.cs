@@ -21,14 +21,14 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 await stage.InvokeAsync(call, cancellationToken).ConfigureAwait(false);
-                var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                var elapsed = Milliseconds(System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 call.StageLog.Add(call.Rejection is { } rejection
-                    ? $"{stage.Name}: {rejection.Reason.ToString().ToLowerInvariant()} [{elapsed:0.###} ms]"
+                    ? $"{stage.Name}: {rejection.Reason.ToString().ToLowerInvariant()} [{elapsed} ms]"
                     : call.IsAnswered
-                        ? $"{stage.Name}: answered [{elapsed:0.###} ms]"
+                        ? $"{stage.Name}: answered [{elapsed} ms]"
                         : stage is Stages.PolicyStage && call.Decision is { } decision
-                        ? $"{stage.Name}: {decision.Effect.ToString().ToLowerInvariant()} by {decision.RuleId} ({decision.PolicyVersion}) [{elapsed:0.###} ms]"
-                        : $"{stage.Name}: passed [{elapsed:0.###} ms]");
+                        ? $"{stage.Name}: {decision.Effect.ToString().ToLowerInvariant()} by {decision.RuleId} ({decision.PolicyVersion}) [{elapsed} ms]"
+                        : string.Concat(stage.Name, ": passed [", elapsed, " ms]"));
                 if (call.Rejection is not null || call.IsAnswered)
                 {
                     return;
@@ -40,4 +40,11 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
             call.Dispose();
         }
     }
+
+    /// <summary>
+    /// Milliseconds to three decimals without trailing zeros (<c>0.013</c>, <c>2.4</c>), in any culture: the shortest
+    /// text of the rounded value, which costs less than a custom format string on every stage of every call.
+    /// </summary>
+    private static string Milliseconds(TimeSpan elapsed) =>
+        Math.Round(elapsed.TotalMilliseconds, 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -78,6 +78,20 @@ internal static partial class TextDetectors
         }
     }
 
+    /// <summary>True when any secret pattern matches: the common answer, false, costs no allocation.</summary>
+    public static bool HasSecret(string text)
+    {
+        foreach (var (regex, _, _, _) in SecretPatterns)
+        {
+            if (regex.IsMatch(text))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Secrets in arguments or results: private keys, cloud keys, tokens, assignments of secrets.</summary>
     public static IEnumerable<(Finding Finding, Match Match)> ScanSecrets(string text, string location)
     {

@@ -89,6 +89,12 @@ public static partial class ToolScanner
     /// <summary>Replaces every secret in <paramref name="text"/> with a visible marker; reports what was replaced.</summary>
     public static string RedactSecrets(string text, string location, out IReadOnlyList<Finding> redacted)
     {
+        if (!TextDetectors.HasSecret(text))
+        {
+            redacted = [];
+            return text;
+        }
+
         var found = TextDetectors.ScanSecrets(text, location).OrderByDescending(s => s.Match.Index).ToList();
         redacted = [.. found.Select(s => s.Finding).DistinctBy(f => f.Rule)];
         if (found.Count == 0)

@@ -44,6 +44,11 @@ internal sealed class StreamableHttpCalls(HttpClient http, Uri endpoint, IReadOn
             post.Headers.Add("Mcp-Name", routingName);
         }
 
+        if (request.Params?["_meta"]?["traceparent"] is System.Text.Json.Nodes.JsonValue trace && trace.TryGetValue<string>(out var traceparent))
+        {
+            post.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        }
+
         post.Content = new ByteArrayContent(JsonSerializer.SerializeToUtf8Bytes(request, MessageType)) { Headers = { ContentType = JsonContent } };
         using var response = await http.SendAsync(post, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

@@ -430,8 +430,10 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
             AdditionalHeaders = headers,
             ConnectionTimeout = Config.ConnectTimeout,
         };
-        // One connection pool for the SDK's requests and the governed calls that skip it.
-        var http = new HttpClient();
+        // One connection pool for the SDK's requests and the governed calls that skip it. No HttpClient activity per
+        // request (a child of ASP.NET Core's, started only to put a traceparent header on the wire): governed calls
+        // carry the call's own traceparent, the one in their _meta and audit record.
+        var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null });
         var calls = Config.Transport == ServerTransport.Sse ? null : new StreamableHttpCalls(http, options.Endpoint, headers, options.MaxReconnectionAttempts, options.DefaultReconnectionInterval);
         return new UpstreamTransport(new HttpClientTransport(options, http, _loggerFactory, ownsHttpClient: true), _progress, calls);
     }

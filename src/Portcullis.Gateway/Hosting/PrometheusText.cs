@@ -17,13 +17,15 @@ internal sealed class PrometheusText : IDisposable
     private readonly ConcurrentDictionary<(string Name, string Labels), double> _sums = new();
     private readonly ConcurrentDictionary<(string Name, string Labels), Histogram> _histograms = new();
     private readonly ConcurrentDictionary<string, string> _types = new();
+    private readonly ConcurrentDictionary<TagValues, string> _labels = new();
     private readonly Lock _collect = new();
 
-    public PrometheusText()
+    /// <param name="meters">The gateway's meter factory: only its own meter is served, not another gateway's in the same process.</param>
+    public PrometheusText(IMeterFactory meters)
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == GatewayTelemetry.Name)
+            if (instrument.Meter.Name == GatewayTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 _types[Name(instrument)] = instrument switch
                 {
@@ -31,12 +33,12 @@ internal sealed class PrometheusText : IDisposable
                     ObservableGauge<int> or ObservableGauge<long> => "gauge",
                     _ => "counter",
                 };
-                listener.EnableMeasurementEvents(instrument);
+                listener.EnableMeasurementEvents(instrument, Name(instrument));
             }
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) => Add(instrument, value, tags));
-        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, name) => Add(instrument, (string)name!, value, tags));
+        _listener.SetMeasurementEventCallback<int>((instrument, value, tags, name) => Add(instrument, (string)name!, value, tags));
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, name) => Add(instrument, (string)name!, value, tags));
         _listener.Start();
     }
 
@@ -71,9 +73,10 @@ internal sealed class PrometheusText : IDisposable
         return text.ToString();
     }
 
-    private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <remarks>Runs for every measurement (several per governed call): the name and label text are made once, not per call.</remarks>
+    private void Add(Instrument instrument, string name, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = (Name(instrument), Labels(tags));
+        var key = (name, LabelsOf(tags));
         switch (instrument)
         {
             case Histogram<double>:
@@ -90,6 +93,38 @@ internal sealed class PrometheusText : IDisposable
 
     private static string Name(Instrument instrument) =>
         instrument.Name.Replace('.', '_') + (instrument.Unit == "ms" ? "_milliseconds" : "") + (instrument is Counter<long> or ObservableCounter<long> ? "_total" : "");
+
+    private string LabelsOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (tags.Length > TagValues.Capacity)
+        {
+            return Labels(tags);
+        }
+
+        var values = new TagValues(tags);
+        if (!_labels.TryGetValue(values, out var labels))
+        {
+            labels = Labels(tags);
+            _labels.TryAdd(values, labels);
+        }
+
+        return labels;
+    }
+
+    /// <summary>Up to four tags, compared by key and value: what a set of labels is cached under.</summary>
+    private readonly record struct TagValues(string? Key0, object? Value0, string? Key1, object? Value1, string? Key2, object? Value2, string? Key3, object? Value3)
+    {
+        public const int Capacity = 4;
+
+        public TagValues(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+            : this(KeyAt(tags, 0), ValueAt(tags, 0), KeyAt(tags, 1), ValueAt(tags, 1), KeyAt(tags, 2), ValueAt(tags, 2), KeyAt(tags, 3), ValueAt(tags, 3))
+        {
+        }
+
+        private static string? KeyAt(ReadOnlySpan<KeyValuePair<string, object?>> tags, int index) => index < tags.Length ? tags[index].Key : null;
+
+        private static object? ValueAt(ReadOnlySpan<KeyValuePair<string, object?>> tags, int index) => index < tags.Length ? tags[index].Value : null;
+    }
 
     private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {

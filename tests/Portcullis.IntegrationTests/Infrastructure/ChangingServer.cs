@@ -27,6 +27,9 @@ internal sealed class ChangingServer : IAsyncDisposable
     /// <summary>The <c>_meta.traceparent</c> of the last call received.</summary>
     public string? LastTraceparent { get; private set; }
 
+    /// <summary>The <c>traceparent</c> HTTP header of the last <c>tools/call</c> POST received.</summary>
+    public string? LastTraceparentHeader { get; private set; }
+
     public static async Task<ChangingServer> StartAsync(CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -34,6 +37,15 @@ internal sealed class ChangingServer : IAsyncDisposable
         builder.Services.AddMcpHttp();
         var app = builder.Build();
         var server = new ChangingServer(app);
+        app.Use((context, next) =>
+        {
+            if (context.Request.Headers["Mcp-Method"] == "tools/call")
+            {
+                server.LastTraceparentHeader = context.Request.Headers["traceparent"];
+            }
+
+            return next(context);
+        });
         var schema = JsonDocument.Parse("""{"type":"object","properties":{"title":{"type":"string"}}}""").RootElement;
         app.MapMcpHttp("", (_, _, transport) =>
         {
