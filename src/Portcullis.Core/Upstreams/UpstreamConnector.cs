@@ -418,7 +418,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 EnvironmentVariables = environment,
                 ShutdownTimeout = TimeSpan.FromSeconds(5),
                 StandardErrorLines = line => LogStderr(Id, line),
-            }, _loggerFactory), _progress);
+            }, _loggerFactory), _progress, ForwardLogAsync);
         }
 
         var headers = new Dictionary<string, string>(await ResolveAsync(Config.Headers, cancellationToken).ConfigureAwait(false), StringComparer.OrdinalIgnoreCase);
@@ -435,7 +435,7 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         // carry the call's own traceparent, the one in their _meta and audit record.
         var http = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null });
         var calls = Config.Transport == ServerTransport.Sse ? null : new StreamableHttpCalls(http, options.Endpoint, headers, options.MaxReconnectionAttempts, options.DefaultReconnectionInterval);
-        return new UpstreamTransport(new HttpClientTransport(options, http, _loggerFactory, ownsHttpClient: true), _progress, calls);
+        return new UpstreamTransport(new HttpClientTransport(options, http, _loggerFactory, ownsHttpClient: true), _progress, ForwardLogAsync, calls);
     }
 
     /// <summary>
@@ -492,7 +492,6 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 new(NotificationMethods.ToolListChangedNotification, OnListChangedAsync),
                 new(NotificationMethods.ResourceListChangedNotification, OnListChangedAsync),
                 new(NotificationMethods.PromptListChangedNotification, OnListChangedAsync),
-                new(NotificationMethods.LoggingMessageNotification, ForwardLogAsync),
                 new(NotificationMethods.ResourceUpdatedNotification, ForwardAsync),
             ],
             SamplingHandler = async (request, _, cancellationToken) =>
@@ -518,8 +517,8 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         _router.ForwardNotificationAsync(Id, notification, cancellationToken);
 
     /// <summary>Log messages go to the agents with a call in flight here, on that call's stream; others never see them.</summary>
-    private ValueTask ForwardLogAsync(JsonRpcNotification notification, CancellationToken cancellationToken) =>
-        _router.ForwardLogAsync(Id, notification, _inFlight.Snapshot(), cancellationToken);
+    private ValueTask ForwardLogAsync(JsonRpcNotification notification) =>
+        _router.ForwardLogAsync(Id, notification, _inFlight.Snapshot(), CancellationToken.None);
 
     private ValueTask OnListChangedAsync(JsonRpcNotification notification, CancellationToken cancellationToken)
     {

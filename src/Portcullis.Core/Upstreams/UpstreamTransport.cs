@@ -11,15 +11,15 @@ namespace Portcullis.Upstreams;
 /// <summary>
 /// Decorates an upstream transport for the gateway's two needs the SDK client does not meet:
 /// <list type="bullet">
-/// <item>Progress notifications for relayed calls reach the agent in wire order (the SDK dispatches incoming
-/// messages concurrently, so the last progress update could otherwise trail the result).</item>
+/// <item>Progress notifications for relayed calls and log messages reach the agent in wire order (the SDK dispatches
+/// incoming messages concurrently, so the last update could otherwise trail the result, or miss the call's stream).</item>
 /// <item>Governed calls are sent straight to the transport and their replies handed straight back
 /// (<see cref="Session.SendRequestAsync"/>), skipping the SDK's dispatch loop: one thread hand-off less per call.
 /// To a Streamable HTTP server they skip the transport too (<see cref="StreamableHttpCalls"/>).</item>
 /// </list>
 /// Every other message passes through to the SDK untouched.
 /// </summary>
-internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes routes, StreamableHttpCalls? http = null) : IClientTransport
+internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes routes, Func<JsonRpcNotification, ValueTask> logs, StreamableHttpCalls? http = null) : IClientTransport
 {
     public string Name => inner.Name;
 
@@ -27,12 +27,13 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
     public Session? Connected { get; private set; }
 
     public async Task<ITransport> ConnectAsync(CancellationToken cancellationToken = default) =>
-        Connected = new Session(await inner.ConnectAsync(cancellationToken).ConfigureAwait(false), routes, http);
+        Connected = new Session(await inner.ConnectAsync(cancellationToken).ConfigureAwait(false), routes, logs, http);
 
     internal sealed class Session : ITransport
     {
         private readonly ITransport _inner;
         private readonly ProgressRoutes _routes;
+        private readonly Func<JsonRpcNotification, ValueTask> _logs;
         private readonly Channel<JsonRpcMessage> _messages = Channel.CreateUnbounded<JsonRpcMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private readonly ConcurrentDictionary<RequestId, TaskCompletionSource<JsonRpcMessage>> _replies = new();
         private readonly StreamableHttpCalls? _http;
@@ -41,10 +42,11 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
         private readonly Action _sessionExpired;
         private readonly Task _pump;
 
-        public Session(ITransport inner, ProgressRoutes routes, StreamableHttpCalls? http)
+        public Session(ITransport inner, ProgressRoutes routes, Func<JsonRpcNotification, ValueTask> logs, StreamableHttpCalls? http)
         {
             _inner = inner;
             _routes = routes;
+            _logs = logs;
             _http = http;
             _route = RouteAsync;
             _sessionExpired = () => _messages.Writer.TryComplete(new McpException("The server ended the session (HTTP 404 to a request carrying its session id)."));
@@ -133,7 +135,7 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             }
         }
 
-        /// <summary>A message from the server: a reply to a governed request, progress for an agent, or the SDK's.</summary>
+        /// <summary>A message from the server: a reply to a governed request, progress or a log message for agents, or the SDK's.</summary>
         private async ValueTask RouteAsync(JsonRpcMessage message)
         {
             if (message is JsonRpcResponse or JsonRpcError && _replies.TryRemove(((JsonRpcMessageWithId)message).Id, out var reply))
@@ -147,6 +149,13 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             if (message is JsonRpcNotification { Method: NotificationMethods.ProgressNotification } notification && _routes.TryRelay(notification) is { } relay)
             {
                 await relay.ConfigureAwait(false);
+                return;
+            }
+
+            if (message is JsonRpcNotification { Method: NotificationMethods.LoggingMessageNotification } log)
+            {
+                // Before the reply that follows it on the wire, while the call it belongs to is still in flight.
+                await _logs(log).ConfigureAwait(false);
                 return;
             }
 
