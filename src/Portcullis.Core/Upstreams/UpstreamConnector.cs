@@ -234,12 +234,10 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         if (transport is null || !ReferenceEquals(client, Volatile.Read(ref _client)))
         {
             // A client from before a reconnect: its own request path still works, and fails as the SDK fails it.
-            var response = await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false);
-            return System.Text.Json.JsonSerializer.Deserialize(response.Result, resultType)
-                ?? throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError);
+            return UpstreamTransport.Session.ResultOf(await client.SendRequestAsync(request, cancellationToken).ConfigureAwait(false), request.Method, resultType);
         }
 
-        return await transport.SendRequestAsync(request, resultType, cancellationToken).ConfigureAwait(false);
+        return await transport.SendRequestAsync(request, client.NegotiatedProtocolVersion, resultType, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Routes the server's progress on the returned token to the agent's <paramref name="agentToken"/> until disposed.</summary>
@@ -267,7 +265,6 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                     connectCts.CancelAfter(Config.ConnectTimeout);
                     var transport = await CreateTransportAsync(connectCts.Token).ConfigureAwait(false);
                     client = await McpClient.CreateAsync(transport, CreateClientOptions(), _loggerFactory, connectCts.Token).ConfigureAwait(false);
-                    transport.Connected!.ProtocolVersion = client.NegotiatedProtocolVersion;
                     Volatile.Write(ref _transport, transport.Connected);
                     Capabilities = client.ServerCapabilities;
                     Instructions = client.ServerInstructions;

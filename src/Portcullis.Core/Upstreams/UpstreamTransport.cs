@@ -53,30 +53,31 @@ internal sealed class UpstreamTransport(IClientTransport inner, ProgressRoutes r
             _pump = PumpAsync();
         }
 
-        /// <summary>The protocol revision the client negotiated, sent with each request that skips the SDK.</summary>
-        public string? ProtocolVersion { get; set; }
-
         /// <summary>
         /// Sends <paramref name="request"/> and returns its result as <paramref name="resultType"/>; a JSON-RPC error
         /// comes back as <see cref="McpProtocolException"/>. Canceled when the connection closes before the reply.
         /// </summary>
-        public async Task<TResult> SendRequestAsync<TResult>(JsonRpcRequest request, JsonTypeInfo<TResult> resultType, CancellationToken cancellationToken)
+        /// <param name="protocolVersion">The revision the client negotiated, sent with a request that skips the SDK.</param>
+        public async Task<TResult> SendRequestAsync<TResult>(JsonRpcRequest request, string? protocolVersion, JsonTypeInfo<TResult> resultType, CancellationToken cancellationToken)
         {
             if (_http is null)
             {
                 return await SendRequestAsync(request, cancellationToken).ConfigureAwait(false) switch
                 {
-                    JsonRpcResponse { Result: { } result } => JsonSerializer.Deserialize(result, resultType)
-                        ?? throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError),
-                    JsonRpcResponse => throw new McpProtocolException($"The server answered {request.Method} with an empty result.", McpErrorCode.InternalError),
+                    JsonRpcResponse response => ResultOf(response, request.Method, resultType),
                     JsonRpcError error => throw new McpProtocolException(error.Error.Message, (McpErrorCode)error.Error.Code),
                     var other => throw new McpProtocolException($"The server answered {request.Method} with a {other.GetType().Name}.", McpErrorCode.InternalError),
                 };
             }
 
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
-            return await _http.SendAsync(request, _inner.SessionId, ProtocolVersion, resultType, _route, _sessionExpired, linked.Token).ConfigureAwait(false);
+            return await _http.SendAsync(request, _inner.SessionId, protocolVersion, resultType, _route, _sessionExpired, linked.Token).ConfigureAwait(false);
         }
+
+        /// <summary>The result of a response as <paramref name="resultType"/>; an empty one is a protocol error.</summary>
+        public static TResult ResultOf<TResult>(JsonRpcResponse response, string method, JsonTypeInfo<TResult> resultType) =>
+            (response.Result is { } result ? JsonSerializer.Deserialize(result, resultType) : default)
+            ?? throw new McpProtocolException($"The server answered {method} with an empty result.", McpErrorCode.InternalError);
 
         public string? SessionId => _inner.SessionId;
 

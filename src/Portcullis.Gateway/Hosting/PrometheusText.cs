@@ -27,13 +27,14 @@ internal sealed class PrometheusText : IDisposable
         {
             if (instrument.Meter.Name == GatewayTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, meters))
             {
-                _types[Name(instrument)] = instrument switch
+                var name = Name(instrument);
+                _types[name] = instrument switch
                 {
                     Histogram<double> => "histogram",
                     ObservableGauge<int> or ObservableGauge<long> => "gauge",
                     _ => "counter",
                 };
-                listener.EnableMeasurementEvents(instrument, Name(instrument));
+                listener.EnableMeasurementEvents(instrument, name);
             }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, name) => Add(instrument, (string)name!, value, tags));
