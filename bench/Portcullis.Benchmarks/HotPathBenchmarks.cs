@@ -56,7 +56,7 @@ public class HotPathBenchmarks
 
     /// <summary>What the audit log does per record: link, hash and the text to store, from one serialization.</summary>
     [Benchmark]
-    public string LinkAuditRecordForStorage() => AuditChain.LinkForStorage(_record, 7, AuditChain.Genesis).Json;
+    public byte[] LinkAuditRecordForStorage() => AuditChain.LinkForStorage(_record, 7, AuditChain.Genesis).Json;
 
     /// <summary>The same result the way it was done before: serialized once for the hash and again for storage.</summary>
     [Benchmark]

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Portcullis.Storage.Sqlite;
 
@@ -9,19 +10,51 @@ namespace Portcullis.Storage.Sqlite;
 internal sealed class PreparedStatement(SqliteDatabase database, string sql, IReadOnlyList<(string Name, SqliteType Type)> parameters, string? pragmas = null) : IDisposable
 {
     private readonly Lock _lock = new();
+    private readonly string _sql = sql;
+    private SqliteConnection? _connection;
     private SqliteCommand? _command;
+    private sqlite3_stmt? _native;
 
     /// <summary>
     /// Runs <paramref name="use"/> with the prepared command (parameters in declaration order) and
     /// <paramref name="state"/>, passed in so that a static lambda allocates nothing per use.
     /// </summary>
-    public T Run<TState, T>(TState state, Func<SqliteCommand, TState, T> use)
+    public T Run<TState, T>(TState state, Func<SqliteCommand, TState, T> use) =>
+        Locked(state, use, static (self, state, use) => use(self._command ??= self.PrepareCommand(), state));
+
+    /// <summary>
+    /// Runs <paramref name="use"/> with the connection's SQLite handle and the statement prepared on it, for a caller
+    /// that binds UTF-8 text and spans itself: the command copies every text parameter into a new buffer first.
+    /// </summary>
+    public T RunNative<TState, T>(TState state, Func<sqlite3, sqlite3_stmt, TState, T> use) =>
+        Locked(state, use, static (self, state, use) =>
+        {
+            var handle = self.Connection().Handle!;
+            if (self._native is null)
+            {
+                Check(raw.sqlite3_prepare_v2(handle, self._sql, out var statement), handle);
+                self._native = statement;
+            }
+
+            return use(handle, self._native, state);
+        });
+
+    /// <summary>Throws the driver's exception for a SQLite result code that is an error.</summary>
+    public static void Check(int rc, sqlite3 handle)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            SqliteException.ThrowExceptionForRC(rc, handle);
+        }
+    }
+
+    private T Locked<TState, TUse, T>(TState state, TUse use, Func<PreparedStatement, TState, TUse, T> run)
     {
         lock (_lock)
         {
             try
             {
-                return use(_command ??= Prepare(), state);
+                return run(this, state, use);
             }
             catch
             {
@@ -31,18 +64,28 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
         }
     }
 
-    private SqliteCommand Prepare()
+    private SqliteConnection Connection()
     {
-        var connection = database.OpenDedicated();
-        if (pragmas is not null)
+        if (_connection is null)
         {
-            using var pragma = connection.CreateCommand();
-            pragma.CommandText = pragmas;
-            pragma.ExecuteNonQuery();
+            var connection = database.OpenDedicated();
+            if (pragmas is not null)
+            {
+                using var pragma = connection.CreateCommand();
+                pragma.CommandText = pragmas;
+                pragma.ExecuteNonQuery();
+            }
+
+            _connection = connection;
         }
 
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        return _connection;
+    }
+
+    private SqliteCommand PrepareCommand()
+    {
+        var command = Connection().CreateCommand();
+        command.CommandText = _sql;
         foreach (var (name, type) in parameters)
         {
             command.Parameters.Add(name, type);
@@ -54,10 +97,12 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
 
     private void Close()
     {
-        var connection = _command?.Connection;
+        _native?.Dispose();
         _command?.Dispose();
-        connection?.Dispose();
+        _connection?.Dispose();
+        _native = null;
         _command = null;
+        _connection = null;
     }
 
     public void Dispose()

@@ -3,18 +3,20 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Portcullis.Audit;
+using SQLitePCL;
 
 namespace Portcullis.Storage.Sqlite;
 
 /// <summary>The audit chain in SQLite: one row per record, the full record as JSON, a few columns to filter on.</summary>
 public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false) : IAuditStore, IDisposable
 {
-    // Appends (one batch at a time, from the audit log's group commit) reuse one prepared insert. In WAL mode
+    // Appends (one batch at a time, from the audit log's group commit) reuse one prepared insert, bound natively: the
+    // record's UTF-8 text goes in as it was hashed, with no string made of it and no copy per parameter. In WAL mode
     // synchronous=NORMAL makes a commit survive a crash of the process; FULL also flushes it to stable storage (audit.fsync).
     private readonly PreparedStatement _append = new(
         database,
         "INSERT INTO audit (seq, time, kind, subject, target, outcome, record) VALUES ($seq, $time, $kind, $subject, $target, $outcome, $record)",
-        [("$seq", SqliteType.Integer), ("$time", SqliteType.Text), ("$kind", SqliteType.Text), ("$subject", SqliteType.Text), ("$target", SqliteType.Text), ("$outcome", SqliteType.Text), ("$record", SqliteType.Text)],
+        [],
         fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 
     private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
@@ -31,35 +33,34 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
     /// <inheritdoc />
     public Task AppendAsync(IReadOnlyList<LinkedAuditRecord> records, CancellationToken cancellationToken)
     {
-        _append.Run(records, static (command, records) =>
+        // A failure closes the connection (PreparedStatement), which rolls the open transaction back.
+        _append.RunNative(records, static (db, insert, records) =>
         {
-            using var transaction = command.Connection!.BeginTransaction();
-            command.Transaction = transaction;
-            try
+            PreparedStatement.Check(raw.sqlite3_exec(db, "BEGIN"), db);
+            Span<char> time = stackalloc char[32];
+            foreach (var (record, json) in records)
             {
-                foreach (var (record, json) in records)
-                {
-                    command.Parameters[0].Value = record.Seq;
-                    command.Parameters[1].Value = record.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-                    command.Parameters[2].Value = record.Kind;
-                    command.Parameters[3].Value = (object?)record.Subject ?? DBNull.Value;
-                    command.Parameters[4].Value = (object?)record.Target ?? DBNull.Value;
-                    command.Parameters[5].Value = record.Outcome;
-                    command.Parameters[6].Value = json;
-                    command.ExecuteNonQuery();
-                }
-
-                transaction.Commit();
-            }
-            finally
-            {
-                command.Transaction = null;
+                record.Time.UtcDateTime.TryFormat(time, out var length, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+                raw.sqlite3_bind_int64(insert, 1, record.Seq);
+                raw.sqlite3_bind_text16(insert, 2, time[..length]);
+                BindText(insert, 3, record.Kind);
+                BindText(insert, 4, record.Subject);
+                BindText(insert, 5, record.Target);
+                BindText(insert, 6, record.Outcome);
+                raw.sqlite3_bind_text(insert, 7, json);
+                var rc = raw.sqlite3_step(insert);
+                raw.sqlite3_reset(insert);
+                PreparedStatement.Check(rc, db);
             }
 
+            PreparedStatement.Check(raw.sqlite3_exec(db, "COMMIT"), db);
             return records.Count;
         });
         return Task.CompletedTask;
     }
+
+    private static void BindText(sqlite3_stmt statement, int index, string? value) =>
+        _ = value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan());
 
     /// <inheritdoc />
     public void Dispose() => _append.Dispose();

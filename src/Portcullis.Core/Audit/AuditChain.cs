@@ -21,7 +21,7 @@ public static class AuditChain
 
     /// <summary>
     /// Links <paramref name="record"/> after the record with <paramref name="previousHash"/> at <paramref name="seq"/>,
-    /// and returns it with the JSON it is stored as. The record is serialized once:
+    /// and returns it with the JSON (UTF-8) it is stored as. The record is serialized once:
     /// the hash covers that text with an empty <see cref="AuditRecord.Hash"/>, the last field, which is then filled in.
     /// </summary>
     public static LinkedAuditRecord LinkForStorage(AuditRecord record, long seq, string previousHash)
@@ -43,17 +43,15 @@ public static class AuditChain
         if (!content.AsSpan().EndsWith(emptyHash))
         {
             // Not reached while Hash is the record's last property; kept so a reordering cannot store a wrong text.
-            return new LinkedAuditRecord(linked, JsonSerializer.Serialize(linked, Json));
+            return new LinkedAuditRecord(linked, JsonSerializer.SerializeToUtf8Bytes(linked, Json));
         }
 
         var open = content.Length - 2; // before the closing quote and brace of the empty hash
-        var json = string.Create(Encoding.UTF8.GetCharCount(content.AsSpan(0, open)) + hash.Length + 2, (content, open, hash), static (chars, state) =>
-        {
-            var written = Encoding.UTF8.GetChars(state.content.AsSpan(0, state.open), chars);
-            state.hash.CopyTo(chars[written..]);
-            chars[^2] = '"';
-            chars[^1] = '}';
-        });
+        var json = new byte[open + hash.Length + 2];
+        content.AsSpan(0, open).CopyTo(json);
+        Encoding.ASCII.GetBytes(hash, json.AsSpan(open));
+        json[^2] = (byte)'"';
+        json[^1] = (byte)'}';
         return new LinkedAuditRecord(linked, json);
     }
 

@@ -25,5 +25,5 @@ public interface IAuditStore
     IAsyncEnumerable<AuditRecord> ReadAllAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>A record linked into the chain, and the JSON it is stored as (the text its hash covers, hash filled in).</summary>
-public readonly record struct LinkedAuditRecord(AuditRecord Record, string Json);
+/// <summary>A record linked into the chain, and the UTF-8 JSON it is stored as (the text its hash covers, hash filled in).</summary>
+public readonly record struct LinkedAuditRecord(AuditRecord Record, byte[] Json);
