@@ -10,7 +10,6 @@ namespace Portcullis.Storage.Sqlite;
 internal sealed class PreparedStatement(SqliteDatabase database, string sql, IReadOnlyList<(string Name, SqliteType Type)> parameters, string? pragmas = null) : IDisposable
 {
     private readonly Lock _lock = new();
-    private readonly string _sql = sql;
     private SqliteConnection? _connection;
     private SqliteCommand? _command;
     private sqlite3_stmt? _native;
@@ -19,25 +18,48 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
     /// Runs <paramref name="use"/> with the prepared command (parameters in declaration order) and
     /// <paramref name="state"/>, passed in so that a static lambda allocates nothing per use.
     /// </summary>
-    public T Run<TState, T>(TState state, Func<SqliteCommand, TState, T> use) =>
-        Locked(state, use, static (self, state, use) => use(self._command ??= self.PrepareCommand(), state));
+    public T Run<TState, T>(TState state, Func<SqliteCommand, TState, T> use)
+    {
+        lock (_lock)
+        {
+            try
+            {
+                return use(_command ??= PrepareCommand(), state);
+            }
+            catch
+            {
+                Close();
+                throw;
+            }
+        }
+    }
 
     /// <summary>
     /// Runs <paramref name="use"/> with the connection's SQLite handle and the statement prepared on it, for a caller
     /// that binds UTF-8 text and spans itself: the command copies every text parameter into a new buffer first.
     /// </summary>
-    public T RunNative<TState, T>(TState state, Func<sqlite3, sqlite3_stmt, TState, T> use) =>
-        Locked(state, use, static (self, state, use) =>
+    public T RunNative<TState, T>(TState state, Func<sqlite3, sqlite3_stmt, TState, T> use)
+    {
+        lock (_lock)
         {
-            var handle = self.Connection().Handle!;
-            if (self._native is null)
+            try
             {
-                Check(raw.sqlite3_prepare_v2(handle, self._sql, out var statement), handle);
-                self._native = statement;
-            }
+                var handle = Connection().Handle!;
+                if (_native is null)
+                {
+                    Check(raw.sqlite3_prepare_v2(handle, sql, out var statement), handle);
+                    _native = statement;
+                }
 
-            return use(handle, self._native, state);
-        });
+                return use(handle, _native, state);
+            }
+            catch
+            {
+                Close();
+                throw;
+            }
+        }
+    }
 
     /// <summary>Throws the driver's exception for a SQLite result code that is an error.</summary>
     public static void Check(int rc, sqlite3 handle)
@@ -45,22 +67,6 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
         if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
         {
             SqliteException.ThrowExceptionForRC(rc, handle);
-        }
-    }
-
-    private T Locked<TState, TUse, T>(TState state, TUse use, Func<PreparedStatement, TState, TUse, T> run)
-    {
-        lock (_lock)
-        {
-            try
-            {
-                return run(this, state, use);
-            }
-            catch
-            {
-                Close();
-                throw;
-            }
         }
     }
 
@@ -85,7 +91,7 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
     private SqliteCommand PrepareCommand()
     {
         var command = Connection().CreateCommand();
-        command.CommandText = _sql;
+        command.CommandText = sql;
         foreach (var (name, type) in parameters)
         {
             command.Parameters.Add(name, type);

@@ -18,7 +18,7 @@ public sealed class SqliteApprovalStore(SqliteDatabase database) : IApprovalStor
         command.Parameters.AddWithValue("$tool", request.Tool);
         command.Parameters.AddWithValue("$hash", request.ArgumentsHash);
         command.Parameters.AddWithValue("$status", request.Status.ToString());
-        command.Parameters.AddWithValue("$created", request.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$created", request.CreatedAt.UtcDateTime.ToString(SqliteDatabase.TimeFormat, CultureInfo.InvariantCulture));
         command.Parameters.AddWithValue("$record", JsonSerializer.Serialize(request));
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }

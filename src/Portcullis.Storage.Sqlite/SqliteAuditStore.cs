@@ -40,7 +40,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
             Span<char> time = stackalloc char[32];
             foreach (var (record, json) in records)
             {
-                record.Time.UtcDateTime.TryFormat(time, out var length, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+                record.Time.UtcDateTime.TryFormat(time, out var length, SqliteDatabase.TimeFormat, CultureInfo.InvariantCulture);
                 raw.sqlite3_bind_int64(insert, 1, record.Seq);
                 raw.sqlite3_bind_text16(insert, 2, time[..length]);
                 BindText(insert, 3, record.Kind);
@@ -59,8 +59,17 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
         return Task.CompletedTask;
     }
 
-    private static void BindText(sqlite3_stmt statement, int index, string? value) =>
-        _ = value is null ? raw.sqlite3_bind_null(statement, index) : raw.sqlite3_bind_text16(statement, index, value.AsSpan());
+    private static void BindText(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text16(statement, index, value.AsSpan());
+        }
+    }
 
     /// <inheritdoc />
     public void Dispose() => _append.Dispose();
@@ -98,7 +107,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
         if (query.Since is { } since)
         {
             where.Add("time >= $since");
-            command.Parameters.AddWithValue("$since", since.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            command.Parameters.AddWithValue("$since", since.UtcDateTime.ToString(SqliteDatabase.TimeFormat, CultureInfo.InvariantCulture));
         }
 
         if (query.AfterSeq is { } after)

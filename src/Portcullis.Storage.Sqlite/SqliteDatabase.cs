@@ -127,6 +127,9 @@ public sealed class SqliteDatabase
         """,
     ];
 
+    /// <summary>How times are stored: UTC, fixed width, so text order is time order and range queries compare text.</summary>
+    internal const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+
     private readonly string _connectionString;
     private readonly string _dedicatedConnectionString;
 

@@ -137,7 +137,7 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
     };
 
     // Fixed-width UTC ISO 8601 sorts and compares correctly as text.
-    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString(SqliteDatabase.TimeFormat, CultureInfo.InvariantCulture);
 
     private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 }
