@@ -21,7 +21,8 @@ internal static class Passthrough
 
     public static async Task<int> RunAsync(int port, Uri upstream, CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // Content root at the binaries, as in the samples' host: not a recursive watch on the gateway's working directory.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         var app = builder.Build();

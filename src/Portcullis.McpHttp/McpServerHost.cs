@@ -27,7 +27,10 @@ public static class McpServerHost
             return;
         }
 
-        var builder = WebApplication.CreateSlimBuilder(args.Where(a => a != "--http").ToArray());
+        // The content root is the binaries' folder, not the working directory: the default host watches its content root
+        // recursively for settings changes, and a working directory holding a busy database (a gateway's, beside it)
+        // would cost a file-change event per write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args.Where(a => a != "--http").ToArray(), ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddMcpHttp();
         var app = builder.Build();
