@@ -139,7 +139,6 @@ public static class PortcullisGateway
             new InspectStage(sp.GetRequiredService<Portcullis.Secrets.SecretReferences>()),
         ]));
         services.AddSingleton<DownstreamServerFactory>();
-        services.AddSingleton<IDirectRequestHandler, DirectToolCalls>();
         services.AddHostedService<GatewayLifecycle>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService(sp => sp.GetRequiredService<ConfigReloader>());
@@ -165,13 +164,10 @@ public static class PortcullisGateway
         app.Services.GetRequiredService<KillSwitches>().MemberKilled += subject =>
             sessions.CloseWhereAsync(owner => owner is not null && owner.EndsWith("|" + subject, StringComparison.Ordinal)).AsTask();
 
-        app.MapMcpHttp("", CreateSessionFactory(app.Services, _ => EndpointView.Aggregate.Instance))
-            .AddEndpointFilter(McpAccess.RequirePrincipal);
-        app.MapMcpHttp("/servers/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Server((string)c.GetRouteValue("id")!)))
-            .AddEndpointFilter(McpAccess.RequirePrincipal)
+        MapEndpoint(app, "", _ => EndpointView.Aggregate.Instance);
+        MapEndpoint(app, "/servers/{id}", c => new EndpointView.Server((string)c.GetRouteValue("id")!))
             .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Server((string)c.GetRouteValue("id")!)));
-        app.MapMcpHttp("/v/{id}", CreateSessionFactory(app.Services, c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)))
-            .AddEndpointFilter(McpAccess.RequirePrincipal)
+        MapEndpoint(app, "/v/{id}", c => new EndpointView.Virtual((string)c.GetRouteValue("id")!))
             .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)));
         app.MapProtectedResourceMetadata();
         var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin).AddEndpointFilter(AuditApi.RecordChanges);
@@ -202,6 +198,12 @@ public static class PortcullisGateway
     /// <summary>The address the gateway listens on, once started (resolves port 0).</summary>
     public static string ListeningAddress(this WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+
+    /// <summary>Maps one MCP endpoint of the gateway: an SDK server per session, tool calls answered directly.</summary>
+    private static RouteGroupBuilder MapEndpoint(WebApplication app, string basePattern, Func<HttpContext, EndpointView> viewOf) =>
+        app.MapMcpHttp(basePattern, CreateSessionFactory(app.Services, viewOf),
+                new DirectToolCalls(app.Services.GetRequiredService<SessionHub>(), app.Services.GetRequiredService<DownstreamServerFactory>(), viewOf))
+            .AddEndpointFilter(McpAccess.RequirePrincipal);
 
     private static McpServerFactory CreateSessionFactory(IServiceProvider services, Func<HttpContext, EndpointView> viewOf)
     {

@@ -9,7 +9,8 @@ namespace Portcullis.McpHttp;
 
 /// <summary>
 /// Answers some requests of a Streamable HTTP session on the request's own thread instead of queueing them to the
-/// session's MCP server (which costs two thread hand-offs and the server's filter chain). What the answer needs to
+/// session's MCP server (which costs two thread hand-offs and the server's filter chain), and some sessionless
+/// requests without building a server for each. What the answer needs to
 /// send while it runs (progress, log messages, sampling or elicitation requests) goes through an agent bound to the
 /// request's own event stream, as with the server.
 /// </summary>
@@ -23,6 +24,15 @@ public interface IDirectRequestHandler
     /// when <paramref name="cancellationToken"/> ends the request (the agent cancelled it or went away).
     /// </summary>
     Task<DirectAnswer> HandleAsync(HttpContext context, string sessionId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken);
+
+    /// <summary>True for the requests on the sessionless revision this handler answers; the rest get a server of their own.</summary>
+    bool HandlesSessionless(JsonRpcRequest request);
+
+    /// <summary>
+    /// Answers a request on the sessionless revision; <paramref name="requestId"/> names it where a session id would
+    /// (in the audit trail, say). Throws <see cref="OperationCanceledException"/> when the agent goes away.
+    /// </summary>
+    Task<DirectAnswer> HandleSessionlessAsync(HttpContext context, string requestId, McpServer agent, JsonRpcRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>

@@ -115,26 +115,48 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
         var stream = new RequestStreamServer.EventStream(context);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
         using var tracked = session.TrackDirect(request.Id, ended);
-        DirectAnswer answer;
+        if (await AnswerOrNullAsync(request, handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token), ended.Token) is { } answer)
+        {
+            await stream.WriteAnswerAsync(answer, context.RequestAborted);
+            return;
+        }
+
+        // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a cancelled
+        // request; as with the server, its stream stays open until the agent lets it go.
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+        await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    /// <summary>
+    /// Answers a sessionless request on this thread: no SDK server is built for it. On this revision an agent cancels
+    /// by closing the connection, which leaves no one to answer.
+    /// </summary>
+    private async Task AnswerSessionlessAsync(HttpContext context, JsonRpcRequest request, IDirectRequestHandler handler)
+    {
+        var stream = new RequestStreamServer.EventStream(context);
+        var agent = new SessionlessAgent(stream, context.RequestServices);
+        if (await AnswerOrNullAsync(request, handler.HandleSessionlessAsync(context, NewSessionId(), agent, request, context.RequestAborted), context.RequestAborted) is { } answer)
+        {
+            await stream.WriteAnswerAsync(answer, context.RequestAborted);
+        }
+    }
+
+    /// <summary>The handler's answer; an internal error when it failed; null when <paramref name="ended"/> ended the request.</summary>
+    private async Task<DirectAnswer?> AnswerOrNullAsync(JsonRpcRequest request, Task<DirectAnswer> answer, CancellationToken ended)
+    {
         try
         {
-            answer = await handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token);
+            return await answer;
         }
         catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
-            // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a
-            // cancelled request; as with the server, its stream stays open until the agent lets it go.
-            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
-            await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            return;
+            return null;
         }
         catch (Exception ex)
         {
             LogDirectFailed(request.Method, ex);
-            answer = DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } });
+            return DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } });
         }
-
-        await stream.WriteAnswerAsync(answer, context.RequestAborted);
     }
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<McpHttpEndpoint>();
@@ -236,6 +258,12 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
 
     private async Task ServeStatelessAsync(HttpContext context, JsonRpcMessage message)
     {
+        if (direct is not null && message is JsonRpcRequest request && direct.HandlesSessionless(request))
+        {
+            await AnswerSessionlessAsync(context, request, direct);
+            return;
+        }
+
         var id = NewSessionId();
         var transport = new StreamableHttpServerTransport(loggerFactory) { Stateless = true };
         var server = factory(context, id, transport);

@@ -23,8 +23,9 @@ public static class McpHttpEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps an MCP endpoint under <paramref name="basePattern"/> (e.g. <c>""</c> or <c>"/servers/{id}"</c>):
     /// Streamable HTTP at <c>{base}/mcp</c>, legacy HTTP+SSE at <c>{base}/sse</c> and <c>{base}/message</c>.
+    /// <paramref name="direct"/>, when given, answers some requests without the SDK server.
     /// </summary>
-    public static RouteGroupBuilder MapMcpHttp(this IEndpointRouteBuilder endpoints, string basePattern, McpServerFactory factory)
+    public static RouteGroupBuilder MapMcpHttp(this IEndpointRouteBuilder endpoints, string basePattern, McpServerFactory factory, IDirectRequestHandler? direct = null)
     {
         var services = endpoints.ServiceProvider;
         var endpoint = new McpHttpEndpoint(
@@ -32,7 +33,7 @@ public static class McpHttpEndpointRouteBuilderExtensions
             services.GetRequiredService<McpHttpSessions>(),
             services.GetRequiredService<IOptions<McpHttpOptions>>(),
             services.GetRequiredService<ILoggerFactory>(),
-            services.GetService<IDirectRequestHandler>());
+            direct);
 
         var group = endpoints.MapGroup(basePattern);
         group.MapPost("/mcp", endpoint.HandlePostAsync);

@@ -104,11 +104,13 @@ public sealed class AggregateEndpointTests : IAsyncLifetime
         Assert.Contains("'tickets' has no tool named 'drop_database'", unknownTool.Message);
     }
 
-    [Fact]
-    public async Task A_single_server_endpoint_shows_only_that_server_with_plain_names()
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData(null)] // the sessionless 2026-07-28
+    public async Task A_single_server_endpoint_shows_only_that_server_with_plain_names(string? version)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var client = await _gateway.ConnectAsync("/servers/helpdesk/mcp", cancellationToken: ct);
+        await using var client = await _gateway.ConnectAsync("/servers/helpdesk/mcp", new McpClientOptions { ProtocolVersion = version }, cancellationToken: ct);
 
         var names = (await client.ListToolsAsync(cancellationToken: ct)).Select(t => t.Name).Order().ToList();
         Assert.Equal(["create_ticket", "delete_ticket", "get_ticket", "list_tickets", "update_ticket"], names);
@@ -117,11 +119,13 @@ public sealed class AggregateEndpointTests : IAsyncLifetime
         Assert.Contains("VPN drops every hour", Text(result));
     }
 
-    [Fact]
-    public async Task A_virtual_server_exposes_only_its_curated_tools()
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData(null)] // the sessionless 2026-07-28
+    public async Task A_virtual_server_exposes_only_its_curated_tools(string? version)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var client = await _gateway.ConnectAsync("/v/support/mcp", cancellationToken: ct);
+        await using var client = await _gateway.ConnectAsync("/v/support/mcp", new McpClientOptions { ProtocolVersion = version }, cancellationToken: ct);
 
         var names = (await client.ListToolsAsync(cancellationToken: ct)).Select(t => t.Name).Order().ToList();
         Assert.Equal(["memory__read_graph", "tickets__get_ticket", "tickets__list_tickets"], names);

@@ -29,6 +29,28 @@ public sealed class AuditTests
         JsonDocument.Parse(await gateway.Http.GetStringAsync("/admin/api/audit/verify", TestContext.Current.CancellationToken)).RootElement;
 
     [Fact]
+    public async Task A_sessionless_agents_calls_and_denials_are_recorded_under_its_member_each_under_an_id_of_its_own()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var gateway = await TestGateway.StartAsync(Body(upstream.Url), ct);
+        var (token, _) = await gateway.IssueTokenAsync(new MemberTokenRequest { Member = "sam", Roles = ["reader"], Agent = "claude-code" }, ct);
+        await using var client = await gateway.ConnectAsync(options: new ModelContextProtocol.Client.McpClientOptions(), token: token, cancellationToken: ct);
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+
+        await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = "first" }, cancellationToken: ct);
+        await client.CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = "second" }, cancellationToken: ct);
+        var denied = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("kb__status", cancellationToken: ct).AsTask());
+        Assert.Contains("no rule grants tool 'kb__status' to sam", denied.Message);
+
+        var calls = await QueryAsync(gateway, "member=sam&kind=tools/call");
+        Assert.Equal(["success", "success", "denied"], calls.Select(c => c.GetProperty("outcome").GetString()));
+        Assert.All(calls, c => Assert.Equal("claude-code", c.GetProperty("agent").GetString()));
+        Assert.Equal(3, calls.Select(c => c.GetProperty("sessionId").GetString()).Where(id => id is { Length: > 0 }).Distinct().Count());
+        Assert.True((await VerifyAsync(gateway)).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
     public async Task Every_field_of_a_call_a_denial_and_a_redaction_is_recorded()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -39,11 +39,14 @@ public abstract class EverythingServerTests : IAsyncLifetime
         Assert.Contains("héllo, governed world", AggregateEndpointTests.Text(result));
     }
 
-    [Fact]
-    public async Task Progress_from_the_server_reaches_the_agent_under_the_agents_token()
+    [Theory]
+    [InlineData("2025-11-25")]
+    [InlineData(null)] // negotiated: the sessionless 2026-07-28, whose calls the gateway answers without a server per request
+    public async Task Progress_from_the_server_reaches_the_agent_under_the_agents_token(string? version)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var client = await _gateway.ConnectAsync(cancellationToken: ct);
+        await using var client = await _gateway.ConnectAsync(options: new McpClientOptions { ProtocolVersion = version }, cancellationToken: ct);
+        Assert.Equal(version ?? "2026-07-28", client.NegotiatedProtocolVersion);
         var updates = new List<ProgressNotificationValue>();
         var progress = new SynchronousProgress(updates);
 
@@ -90,6 +93,35 @@ public abstract class EverythingServerTests : IAsyncLifetime
         Assert.Contains("summarize ticket 7", JsonSerializer.Serialize(request.Messages, McpJsonUtilities.DefaultOptions));
         Assert.Contains("agent-model-7", AggregateEndpointTests.Text(result));
         Assert.Contains("sampled by the agent", AggregateEndpointTests.Text(result));
+    }
+
+    [Fact]
+    public async Task Sampling_requested_during_a_sessionless_call_is_refused_with_a_reason_and_the_agent_is_not_asked()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var asked = false;
+        var options = new McpClientOptions
+        {
+            Handlers = new McpClientHandlers
+            {
+                SamplingHandler = (_, _, _) =>
+                {
+                    asked = true;
+                    return ValueTask.FromResult(new CreateMessageResult { Model = "m", Role = Role.Assistant, Content = [new TextContentBlock { Text = "x" }] });
+                },
+            },
+        };
+        await using var client = await _gateway.ConnectAsync(options: options, cancellationToken: ct);
+        Assert.Equal("2026-07-28", client.NegotiatedProtocolVersion);
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            var result = await client.CallToolAsync("everything__trigger-sampling-request", new Dictionary<string, object?> { ["prompt"] = "summarize ticket 7", ["maxTokens"] = 50 }, cancellationToken: ct);
+            throw new InvalidOperationException(AggregateEndpointTests.Text(result));
+        });
+
+        Assert.Contains("cannot be sent 'sampling/createMessage'", failure!.Message);
+        Assert.False(asked);
     }
 
     [Fact]

@@ -492,9 +492,9 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
                 new(NotificationMethods.ResourceUpdatedNotification, ForwardAsync),
             ],
             SamplingHandler = async (request, _, cancellationToken) =>
-                await CallerOf("sampling/createMessage").SampleAsync(request!, cancellationToken).ConfigureAwait(false),
+                await CallerOf("sampling/createMessage", c => c.Sampling).SampleAsync(request!, cancellationToken).ConfigureAwait(false),
             ElicitationHandler = async (request, cancellationToken) =>
-                await CallerOf("elicitation/create").ElicitAsync(request!, cancellationToken).ConfigureAwait(false),
+                await CallerOf("elicitation/create", c => c.Elicitation).ElicitAsync(request!, cancellationToken).ConfigureAwait(false),
             RootsHandler = async (request, cancellationToken) =>
             {
                 var caller = _inFlight.Latest()?.Agent;
@@ -505,10 +505,21 @@ public sealed partial class UpstreamConnector : IAsyncDisposable
         },
     };
 
-    private McpServer CallerOf(string method) =>
-        _inFlight.Latest()?.Agent ?? throw new McpProtocolException(
+    /// <summary>
+    /// The agent whose call is in progress here, to route <paramref name="method"/> to; refused, with the reason
+    /// (the SDK would tell the server only that an error occurred), when there is none or it cannot take the request.
+    /// </summary>
+    private McpServer CallerOf(string method, Func<ClientCapabilities, object?> capability)
+    {
+        var caller = _inFlight.Latest()?.Agent ?? throw new McpProtocolException(
             $"The gateway has no agent session to route '{method}' to: requests from server '{Id}' are only accepted while one of its calls is in progress.",
             McpErrorCode.InvalidRequest);
+        return caller.ClientCapabilities is { } declared && capability(declared) is not null
+            ? caller
+            : throw new McpProtocolException(
+                $"The calling agent cannot be sent '{method}': it did not declare the capability, or it is on the sessionless protocol revision, which has no channel for its reply.",
+                McpErrorCode.InvalidRequest);
+    }
 
     private ValueTask ForwardAsync(JsonRpcNotification notification, CancellationToken cancellationToken) =>
         _router.ForwardNotificationAsync(Id, notification, cancellationToken);
