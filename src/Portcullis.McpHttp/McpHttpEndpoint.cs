@@ -115,16 +115,25 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
         var stream = new RequestStreamServer.EventStream(context);
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
         using var tracked = session.TrackDirect(request.Id, ended);
-        if (await AnswerOrNullAsync(request, handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token), ended.Token) is { } answer)
+        DirectAnswer answer;
+        try
         {
-            await stream.WriteAnswerAsync(answer, context.RequestAborted);
+            answer = await handler.HandleAsync(context, session.Id, new RequestStreamServer(session.Server, stream), request, ended.Token);
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
+            // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a
+            // cancelled request; as with the server, its stream stays open until the agent lets it go.
+            using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
+            await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             return;
         }
+        catch (Exception ex)
+        {
+            answer = Failed(request, ex);
+        }
 
-        // Cancelled by the agent, gone with the connection, or the session closed. No answer is due to a cancelled
-        // request; as with the server, its stream stays open until the agent lets it go.
-        using var gone = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, session.Closing);
-        await Task.Delay(Timeout.Infinite, gone.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await stream.WriteAnswerAsync(answer, context.RequestAborted);
     }
 
     /// <summary>
@@ -134,29 +143,28 @@ public sealed partial class McpHttpEndpoint(McpServerFactory factory, McpHttpSes
     private async Task AnswerSessionlessAsync(HttpContext context, JsonRpcRequest request, IDirectRequestHandler handler)
     {
         var stream = new RequestStreamServer.EventStream(context);
-        var agent = new SessionlessAgent(stream, context.RequestServices);
-        if (await AnswerOrNullAsync(request, handler.HandleSessionlessAsync(context, NewSessionId(), agent, request, context.RequestAborted), context.RequestAborted) is { } answer)
-        {
-            await stream.WriteAnswerAsync(answer, context.RequestAborted);
-        }
-    }
-
-    /// <summary>The handler's answer; an internal error when it failed; null when <paramref name="ended"/> ended the request.</summary>
-    private async Task<DirectAnswer?> AnswerOrNullAsync(JsonRpcRequest request, Task<DirectAnswer> answer, CancellationToken ended)
-    {
+        DirectAnswer answer;
         try
         {
-            return await answer;
+            answer = await handler.HandleSessionlessAsync(context, NewSessionId(), new SessionlessAgent(stream, context.RequestServices), request, context.RequestAborted);
         }
-        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            return null;
+            return;
         }
         catch (Exception ex)
         {
-            LogDirectFailed(request.Method, ex);
-            return DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } });
+            answer = Failed(request, ex);
         }
+
+        await stream.WriteAnswerAsync(answer, context.RequestAborted);
+    }
+
+    /// <summary>The answer to a request whose handler failed: logged here, an internal error to the agent.</summary>
+    private DirectAnswer Failed(JsonRpcRequest request, Exception exception)
+    {
+        LogDirectFailed(request.Method, exception);
+        return DirectAnswer.Message(new JsonRpcError { Id = request.Id, Error = new JsonRpcErrorDetail { Code = (int)McpErrorCode.InternalError, Message = "An error occurred." } });
     }
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<McpHttpEndpoint>();
