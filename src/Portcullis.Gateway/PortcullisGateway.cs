@@ -165,10 +165,10 @@ public static class PortcullisGateway
             sessions.CloseWhereAsync(owner => owner is not null && owner.EndsWith("|" + subject, StringComparison.Ordinal)).AsTask();
 
         MapEndpoint(app, "", _ => EndpointView.Aggregate.Instance);
-        MapEndpoint(app, "/servers/{id}", c => new EndpointView.Server((string)c.GetRouteValue("id")!))
-            .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Server((string)c.GetRouteValue("id")!)));
-        MapEndpoint(app, "/v/{id}", c => new EndpointView.Virtual((string)c.GetRouteValue("id")!))
-            .AddEndpointFilter(RequireEndpoint(c => new EndpointView.Virtual((string)c.GetRouteValue("id")!)));
+        Func<HttpContext, EndpointView> server = c => new EndpointView.Server((string)c.GetRouteValue("id")!);
+        MapEndpoint(app, "/servers/{id}", server).AddEndpointFilter(RequireEndpoint(server));
+        Func<HttpContext, EndpointView> virtualServer = c => new EndpointView.Virtual((string)c.GetRouteValue("id")!);
+        MapEndpoint(app, "/v/{id}", virtualServer).AddEndpointFilter(RequireEndpoint(virtualServer));
         app.MapProtectedResourceMetadata();
         var admin = app.MapGroup("/admin/api").AddEndpointFilter(McpAccess.RequireAdmin).AddEndpointFilter(AuditApi.RecordChanges);
         admin.MapTokenApi();

@@ -136,7 +136,6 @@ public sealed class SqliteMemberTokenStore(SqliteDatabase database) : IMemberTok
         CreatedBy = reader.GetString(11),
     };
 
-    // Fixed-width UTC ISO 8601 sorts and compares correctly as text.
     private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString(SqliteDatabase.TimeFormat, CultureInfo.InvariantCulture);
 
     private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
