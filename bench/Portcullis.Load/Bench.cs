@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace Portcullis.Load;
 
-internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment);
+internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment, CorePinning? Pinning);
 
 /// <summary>
 /// Starts every party on loopback (the tickets sample over Streamable HTTP and over stdio, Portcullis with all
@@ -23,30 +23,48 @@ internal static partial class Bench
         var peers = Path.Combine(repo, "bench", "peers", "node_modules");
         var work = Directory.CreateTempSubdirectory("portcullis-load-").FullName;
         var children = new List<ChildProcess>();
+        var pinning = options.Pinning;
+        pinning?.PinLoadGenerator();
+
+        // With --pin, the server under test runs on a core of its own, everything else (this process included) on the rest.
+        ChildProcess Start(string name, bool underTest, string program, IEnumerable<string> arguments, string? directory = null, IReadOnlyDictionary<string, string>? environment = null)
+        {
+            if (pinning is not null)
+            {
+                (program, arguments) = CorePinning.On(underTest ? pinning.Server : pinning.Others, program, arguments);
+            }
+
+            var child = ChildProcess.Start(name, program, arguments, directory, environment?.ToDictionary());
+            children.Add(child);
+            return child;
+        }
+
+        // How a proxy starts the tickets server over stdio.
+        string[] ticketsStdio = pinning is null ? ["dotnet", tickets] : ["taskset", "-c", pinning.Others, "dotnet", tickets];
         try
         {
-            Console.Error.WriteLine($"# working in {work}");
+            Console.Error.WriteLine($"# working in {work}{(pinning is null ? "" : $"; server under test on core {pinning.Server}, the rest on {pinning.Others}")}");
             var directPort = ChildProcess.FreePort();
-            var direct = Start(children, "tickets (http)", "dotnet", [tickets, "--http", "--urls", $"http://127.0.0.1:{directPort}"]);
+            var direct = Start("tickets (http)", false, "dotnet", [tickets, "--http", "--urls", $"http://127.0.0.1:{directPort}"]);
             await direct.WaitForPortAsync(directPort, TimeSpan.FromSeconds(60));
 
             var gatewayPort = ChildProcess.FreePort();
             var config = Path.Combine(work, "portcullis.yaml");
-            await File.WriteAllTextAsync(config, GatewayConfig(gatewayPort, directPort, tickets), ct);
+            await File.WriteAllTextAsync(config, GatewayConfig(gatewayPort, directPort, ticketsStdio), ct);
             var token = await IssueTokenAsync(cli, config, ct);
-            var gateway = Start(children, "portcullis", "dotnet", [cli, "serve", "--config", config], work, options.GatewayEnvironment);
+            var gateway = Start("portcullis", true, "dotnet", [cli, "serve", "--config", config], work, options.GatewayEnvironment);
             await gateway.WaitForPortAsync(gatewayPort, TimeSpan.FromSeconds(60));
             await WaitReadyAsync(gatewayPort, ct);
 
             var passthroughPort = ChildProcess.FreePort();
-            var passthrough = Start(children, "passthrough", "dotnet", [typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
+            var passthrough = Start("passthrough", true, "dotnet", [typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
             await passthrough.WaitForPortAsync(passthroughPort, TimeSpan.FromSeconds(60));
 
             var proxyPort = ChildProcess.FreePort();
-            var mcpProxy = Start(children, "mcp-proxy", "node", [Path.Combine(peers, "mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", proxyPort.ToString(CultureInfo.InvariantCulture), "--server", "stream", "--", "dotnet", tickets]);
+            var mcpProxy = Start("mcp-proxy", true, "node", [Path.Combine(peers, "mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", proxyPort.ToString(CultureInfo.InvariantCulture), "--server", "stream", "--", .. ticketsStdio]);
             await mcpProxy.WaitForPortAsync(proxyPort, TimeSpan.FromSeconds(60));
             var superPort = ChildProcess.FreePort();
-            var supergateway = Start(children, "supergateway", "node", [Path.Combine(peers, "supergateway", "dist", "index.js"), "--stdio", $"dotnet {tickets}", "--outputTransport", "streamableHttp", "--stateful", "--port", superPort.ToString(CultureInfo.InvariantCulture), "--logLevel", "none"]);
+            var supergateway = Start("supergateway", true, "node", [Path.Combine(peers, "supergateway", "dist", "index.js"), "--stdio", string.Join(' ', ticketsStdio), "--outputTransport", "streamableHttp", "--stateful", "--port", superPort.ToString(CultureInfo.InvariantCulture), "--logLevel", "none"]);
             await supergateway.WaitForPortAsync(superPort, TimeSpan.FromSeconds(60));
 
             var member = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token };
@@ -94,7 +112,7 @@ internal static partial class Bench
             var report = Report.Build(options, targets, results, memory);
             var folder = options.Output ?? Path.Combine(repo, "bench", "results");
             Directory.CreateDirectory(folder);
-            var name = LoadRun.Protocol is null ? "load-negotiated" : "load";
+            var name = (LoadRun.Protocol is null ? "load-negotiated" : "load") + (pinning is null ? "" : "-pinned");
             await File.WriteAllTextAsync(Path.Combine(folder, name + ".json"), report.Json, ct);
             await File.WriteAllTextAsync(Path.Combine(folder, name + ".md"), report.Markdown, ct);
             Console.WriteLine(report.Markdown);
@@ -125,18 +143,11 @@ internal static partial class Bench
         }
     }
 
-    private static ChildProcess Start(List<ChildProcess> children, string name, string program, IEnumerable<string> arguments, string? directory = null, IReadOnlyDictionary<string, string>? environment = null)
-    {
-        var child = ChildProcess.Start(name, program, arguments, directory, environment?.ToDictionary());
-        children.Add(child);
-        return child;
-    }
-
     /// <summary>
     /// Everything on: member tokens (auth is required), 1,000 policy rules with argument constraints, pinned tool
     /// definitions, result inspection (injection and secrets), the durable hash-chained audit with signed checkpoints.
     /// </summary>
-    private static string GatewayConfig(int port, int directPort, string tickets)
+    private static string GatewayConfig(int port, int directPort, string[] ticketsStdio)
     {
         var yaml = new StringBuilder($"""
             gateway:
@@ -152,8 +163,8 @@ internal static partial class Bench
                 inspect: {"{"} injection: annotate, secrets: redact {"}"}
               - id: ticketsio
                 preapproved: true
-                command: dotnet
-                args: ["{tickets}"]
+                command: {ticketsStdio[0]}
+                args: [{string.Join(", ", ticketsStdio.Skip(1).Select(a => $"\"{a}\""))}]
                 inspect: {"{"} injection: annotate, secrets: redact {"}"}
             policy:
               rules:

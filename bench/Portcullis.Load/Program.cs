@@ -8,8 +8,9 @@ var sessions = new Option<int>("--sessions") { Description = "Sessions held open
 var only = new Option<string[]>("--only") { Description = "Run only these targets (direct, passthrough-http, portcullis-http, portcullis-stdio, mcp-proxy-stdio, supergateway-stdio).", AllowMultipleArgumentsPerToken = true };
 var gatewayEnv = new Option<string[]>("--gateway-env") { Description = "NAME=VALUE settings for the gateway's process (runtime tuning experiments).", AllowMultipleArgumentsPerToken = true };
 var protocol = new Option<string>("--protocol") { Description = "Protocol revision the agents ask for: 2025-11-25 (sessions, the default) or latest (let the SDK client negotiate; it picks the sessionless 2026-07-28 where served).", DefaultValueFactory = _ => "2025-11-25" };
+var pin = new Option<bool>("--pin") { Description = "Give the server under test (the gateway, the reverse proxy, mcp-proxy, supergateway) the last core of its own, and the load generator and the tickets servers the others, as when the gateway runs on a host of its own. Writes load-pinned.md and .json." };
 var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for load.json and load.md (default: bench/results)." };
-var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv, protocol };
+var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv, protocol, pin };
 root.SetAction(async (parse, ct) =>
 {
     LoadRun.Protocol = parse.GetValue(protocol) is "latest" ? null : parse.GetValue(protocol);
@@ -20,7 +21,8 @@ root.SetAction(async (parse, ct) =>
         parse.GetValue(sessions),
         parse.GetValue(only) is { Length: > 0 } chosen ? [.. chosen] : null,
         parse.GetValue(output)?.FullName,
-        (parse.GetValue(gatewayEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : ""));
+        (parse.GetValue(gatewayEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : ""),
+        parse.GetValue(pin) ? CorePinning.Split() : null);
     return await Bench.RunAsync(options, ct);
 });
 var port = new Option<int>("--port") { Description = "Loopback port to listen on.", Required = true };
