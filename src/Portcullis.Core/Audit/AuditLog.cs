@@ -59,9 +59,11 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
         if (_writing.Wait(0))
         {
             // No write under way: this caller commits what is waiting, its own record included. Under load (the last
-            // batch held several records) it first lets the calls already queued on the pool reach this point, so one
-            // commit carries more records (at 64 agents, 5 instead of 2.5); a lone caller commits at once.
-            if (Volatile.Read(ref _lastBatchSize) > 1)
+            // batch held several records, or work is queued on the pool) it first lets the calls already queued reach
+            // this point, so one commit carries more records (at 64 agents, 5 instead of 2.5); a lone caller commits
+            // at once. The queue matters on one core: there no other call can enqueue during a commit, so the last
+            // batch alone would keep every batch at one record.
+            if (Volatile.Read(ref _lastBatchSize) > 1 || ThreadPool.PendingWorkItemCount > 0)
             {
                 await Task.Yield();
             }
