@@ -27,44 +27,43 @@ internal static partial class Bench
         pinning?.PinLoadGenerator();
 
         // With --pin, the server under test runs on a core of its own, everything else (this process included) on the rest.
-        ChildProcess Start(string name, bool underTest, string program, IEnumerable<string> arguments, string? directory = null, IReadOnlyDictionary<string, string>? environment = null)
-        {
-            if (pinning is not null)
-            {
-                (program, arguments) = CorePinning.On(underTest ? pinning.Server : pinning.Others, program, arguments);
-            }
+        string[] Placed(bool underTest, params string[] command) =>
+            pinning is null ? command : CorePinning.On(underTest ? pinning.Server : pinning.Others, command);
 
-            var child = ChildProcess.Start(name, program, arguments, directory, environment?.ToDictionary());
+        ChildProcess Start(string name, bool underTest, string[] command, string? directory = null, IReadOnlyDictionary<string, string>? environment = null)
+        {
+            var placed = Placed(underTest, command);
+            var child = ChildProcess.Start(name, placed[0], placed[1..], directory, environment?.ToDictionary());
             children.Add(child);
             return child;
         }
 
-        // How a proxy starts the tickets server over stdio.
-        string[] ticketsStdio = pinning is null ? ["dotnet", tickets] : ["taskset", "-c", pinning.Others, "dotnet", tickets];
+        // How the gateway and the proxies start the tickets server over stdio.
+        var ticketsStdio = Placed(false, "dotnet", tickets);
         try
         {
             Console.Error.WriteLine($"# working in {work}{(pinning is null ? "" : $"; server under test on core {pinning.Server}, the rest on {pinning.Others}")}");
             var directPort = ChildProcess.FreePort();
-            var direct = Start("tickets (http)", false, "dotnet", [tickets, "--http", "--urls", $"http://127.0.0.1:{directPort}"]);
+            var direct = Start("tickets (http)", false, ["dotnet", tickets, "--http", "--urls", $"http://127.0.0.1:{directPort}"]);
             await direct.WaitForPortAsync(directPort, TimeSpan.FromSeconds(60));
 
             var gatewayPort = ChildProcess.FreePort();
             var config = Path.Combine(work, "portcullis.yaml");
             await File.WriteAllTextAsync(config, GatewayConfig(gatewayPort, directPort, ticketsStdio), ct);
             var token = await IssueTokenAsync(cli, config, ct);
-            var gateway = Start("portcullis", true, "dotnet", [cli, "serve", "--config", config], work, options.GatewayEnvironment);
+            var gateway = Start("portcullis", true, ["dotnet", cli, "serve", "--config", config], work, options.GatewayEnvironment);
             await gateway.WaitForPortAsync(gatewayPort, TimeSpan.FromSeconds(60));
             await WaitReadyAsync(gatewayPort, ct);
 
             var passthroughPort = ChildProcess.FreePort();
-            var passthrough = Start("passthrough", true, "dotnet", [typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
+            var passthrough = Start("passthrough", true, ["dotnet", typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
             await passthrough.WaitForPortAsync(passthroughPort, TimeSpan.FromSeconds(60));
 
             var proxyPort = ChildProcess.FreePort();
-            var mcpProxy = Start("mcp-proxy", true, "node", [Path.Combine(peers, "mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", proxyPort.ToString(CultureInfo.InvariantCulture), "--server", "stream", "--", .. ticketsStdio]);
+            var mcpProxy = Start("mcp-proxy", true, ["node", Path.Combine(peers, "mcp-proxy", "dist", "bin", "mcp-proxy.mjs"), "--host", "127.0.0.1", "--port", proxyPort.ToString(CultureInfo.InvariantCulture), "--server", "stream", "--", .. ticketsStdio]);
             await mcpProxy.WaitForPortAsync(proxyPort, TimeSpan.FromSeconds(60));
             var superPort = ChildProcess.FreePort();
-            var supergateway = Start("supergateway", true, "node", [Path.Combine(peers, "supergateway", "dist", "index.js"), "--stdio", string.Join(' ', ticketsStdio), "--outputTransport", "streamableHttp", "--stateful", "--port", superPort.ToString(CultureInfo.InvariantCulture), "--logLevel", "none"]);
+            var supergateway = Start("supergateway", true, ["node", Path.Combine(peers, "supergateway", "dist", "index.js"), "--stdio", string.Join(' ', ticketsStdio), "--outputTransport", "streamableHttp", "--stateful", "--port", superPort.ToString(CultureInfo.InvariantCulture), "--logLevel", "none"]);
             await supergateway.WaitForPortAsync(superPort, TimeSpan.FromSeconds(60));
 
             var member = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token };

@@ -21,9 +21,8 @@ internal sealed record CorePinning(string Others, string Server)
         return new(last == 1 ? "0" : $"0-{last - 1}", last.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>The command line that runs <paramref name="program"/> on <paramref name="cores"/>.</summary>
-    public static (string Program, IEnumerable<string> Arguments) On(string cores, string program, IEnumerable<string> arguments) =>
-        ("taskset", ["-c", cores, program, .. arguments]);
+    /// <summary>The command line that runs <paramref name="command"/> (program first) on <paramref name="cores"/>.</summary>
+    public static string[] On(string cores, string[] command) => ["taskset", "-c", cores, .. command];
 
     /// <summary>Moves every thread of this process (the load generator) to the other cores; threads it starts later inherit them.</summary>
     public void PinLoadGenerator()
