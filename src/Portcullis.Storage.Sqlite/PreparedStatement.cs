@@ -75,6 +75,10 @@ internal sealed class PreparedStatement(SqliteDatabase database, string sql, IRe
         if (_connection is null)
         {
             var connection = database.OpenDedicated();
+
+            // The driver's commands wait out another connection's write lock in their own retry loop; statements run
+            // natively bypass it, so SQLite itself is told to wait as long.
+            Check(raw.sqlite3_busy_timeout(connection.Handle!, connection.DefaultTimeout * 1000), connection.Handle!);
             if (pragmas is not null)
             {
                 using var pragma = connection.CreateCommand();

@@ -36,7 +36,9 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
         // A failure closes the connection (PreparedStatement), which rolls the open transaction back.
         _append.RunNative(records, static (db, insert, records) =>
         {
-            PreparedStatement.Check(raw.sqlite3_exec(db, "BEGIN"), db);
+            // IMMEDIATE takes the write lock before reading anything: a deferred transaction that read first could
+            // find its snapshot stale once the lock is free, an error SQLite does not wait out.
+            PreparedStatement.Check(raw.sqlite3_exec(db, "BEGIN IMMEDIATE"), db);
             Span<char> time = stackalloc char[32];
             foreach (var (record, json) in records)
             {
