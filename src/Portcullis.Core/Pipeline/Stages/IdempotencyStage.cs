@@ -49,8 +49,10 @@ public sealed class IdempotencyStage(GatewayConfigProvider config, TimeProvider 
                 return;
             }
 
-            // The first execution failed and was forgotten: this one runs, and is the one remembered.
-            _executions.TryRemove(key, out _);
+            // The first execution failed and was forgotten: one waiter runs next, the others wait for it. Only the
+            // failed entry may be removed here; removing whatever the key holds would evict the next runner's claim
+            // and let several duplicates execute.
+            _executions.TryRemove(new KeyValuePair<string, Entry>(key, entry));
             entry = _executions.GetOrAdd(key, mine);
             if (!ReferenceEquals(entry, mine))
             {
