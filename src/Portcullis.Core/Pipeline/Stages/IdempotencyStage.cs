@@ -49,10 +49,8 @@ public sealed class IdempotencyStage(GatewayConfigProvider config, TimeProvider 
                 return;
             }
 
-            // The first execution failed and was forgotten: one waiter runs next, the others wait for it. Only the
-            // failed entry may be removed here; removing whatever the key holds would evict the next runner's claim
-            // and let several duplicates execute.
-            _executions.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            // The first execution failed, and its completion already forgot exactly that entry: one waiter claims the
+            // key next and the others wait for it. Removing here whatever the key holds would evict that claim.
             entry = _executions.GetOrAdd(key, mine);
             if (!ReferenceEquals(entry, mine))
             {
