@@ -56,4 +56,34 @@ public class AuditChainTests
         stored[1] = stored[1] with { ResultSummary = "line one" };
         Assert.Equal("record 2 was edited or forged: its content no longer matches its hash", AuditChain.FirstBreak(stored));
     }
+
+    [Fact]
+    public void The_record_writer_writes_what_the_serializer_writes_so_chains_stored_before_it_still_verify()
+    {
+        // Records stored before the hand-written writer were serialized by JsonSerializer with these options, and
+        // verification re-serializes every record: any byte of difference would call a whole stored chain forged.
+        var full = Record("""{"title":"say \"hi\"\\n<b>now</b> & 'x'"}""", "日本語 ✓ 🚀\n\t\u0001 \u007f \u2028") with
+        {
+            Seq = 9_007_199_254_740_993, TraceId = "4bf92f3577b34da6a3ce929d0e0e4736", Agent = "cli", Tenant = "acme",
+            AuthMethod = "MemberToken", TokenId = "tok_1", SessionId = "s-1", ServerId = "tickets", PinHash = new string('a', 64),
+            ArgumentsHash = new string('b', 64), PolicyRule = "support-read", PolicyVersion = "v3", Reason = "because",
+            Time = new DateTimeOffset(2026, 12, 2, 13, 4, 5, 123, TimeSpan.FromHours(-5)).AddTicks(4567),
+            PrevHash = AuditChain.Genesis, Hash = new string('c', 64),
+        };
+        var records = new[]
+        {
+            full,
+            new AuditRecord { Time = DateTimeOffset.UnixEpoch, Kind = "admin:kill", Outcome = "denied" },
+            full with { Roles = null!, Stages = [], Actions = null!, Subject = null, Hash = "" },
+            full with { LatencyMs = 0.1 + 0.2 },
+            full with { LatencyMs = 1e-7, Seq = -1 },
+            full with { LatencyMs = 123456789.125, ResultSummary = "a lone surrogate \ud800 and \udc00 here" },
+            full with { Time = DateTimeOffset.MaxValue, Stages = ["x", null!, ""] },
+        };
+
+        foreach (var record in records)
+        {
+            Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(record, AuditRecordJson.Options), AuditRecordJson.WriteToThreadBuffer(record).ToArray());
+        }
+    }
 }

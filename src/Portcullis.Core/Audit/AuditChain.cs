@@ -11,13 +11,11 @@ public static class AuditChain
     /// <summary>The previous hash of the first record.</summary>
     public static readonly string Genesis = new('0', 64);
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
     private static ReadOnlySpan<byte> EscapedReplacement => "\\uFFFD"u8;
 
     /// <summary>SHA-256 over the previous hash and the record's content (every field but <see cref="AuditRecord.Hash"/>).</summary>
     public static string HashOf(AuditRecord record) =>
-        Hash(record.PrevHash, JsonSerializer.SerializeToUtf8Bytes(record with { Hash = "" }, Json));
+        Hash(record.PrevHash, AuditRecordJson.WriteToThreadBuffer(record, record.Seq, record.PrevHash, ""));
 
     /// <summary>
     /// Links <paramref name="record"/> after the record with <paramref name="previousHash"/> at <paramref name="seq"/>,
@@ -26,29 +24,28 @@ public static class AuditChain
     /// </summary>
     public static LinkedAuditRecord LinkForStorage(AuditRecord record, long seq, string previousHash)
     {
-        var unhashed = record with { Seq = seq, PrevHash = previousHash, Hash = "" };
-        var content = JsonSerializer.SerializeToUtf8Bytes(unhashed, Json);
-        if (content.AsSpan().IndexOf(EscapedReplacement) >= 0)
+        var content = AuditRecordJson.WriteToThreadBuffer(record, seq, previousHash, "");
+        if (content.IndexOf(EscapedReplacement) >= 0)
         {
             // Text that is not valid UTF-16 (a lone surrogate, say from an agent or a cut result) is written as the
             // escaped replacement character but reads back as the character itself, which is written unescaped: the
             // record is hashed as it will read back, or verification would call it forged.
-            unhashed = JsonSerializer.Deserialize<AuditRecord>(content, Json)!;
-            content = JsonSerializer.SerializeToUtf8Bytes(unhashed, Json);
+            record = JsonSerializer.Deserialize<AuditRecord>(content, AuditRecordJson.Options)!;
+            content = AuditRecordJson.WriteToThreadBuffer(record, seq, previousHash, "");
         }
 
         var hash = Hash(previousHash, content);
-        var linked = unhashed with { Hash = hash };
+        var linked = record with { Seq = seq, PrevHash = previousHash, Hash = hash };
         ReadOnlySpan<byte> emptyHash = "\"Hash\":\"\"}"u8;
-        if (!content.AsSpan().EndsWith(emptyHash))
+        if (!content.EndsWith(emptyHash))
         {
-            // Not reached while Hash is the record's last property; kept so a reordering cannot store a wrong text.
-            return new LinkedAuditRecord(linked, JsonSerializer.SerializeToUtf8Bytes(linked, Json));
+            throw new InvalidOperationException("The audit record's JSON must end with its hash.");
         }
 
-        var open = content.Length - 2; // before the closing quote and brace of the empty hash
+        // The stored text is the hashed one with the hash filled in before the closing quote and brace.
+        var open = content.Length - 2;
         var json = new byte[open + hash.Length + 2];
-        content.AsSpan(0, open).CopyTo(json);
+        content[..open].CopyTo(json);
         Encoding.ASCII.GetBytes(hash, json.AsSpan(open));
         json[^2] = (byte)'"';
         json[^1] = (byte)'}';

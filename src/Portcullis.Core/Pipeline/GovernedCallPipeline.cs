@@ -42,9 +42,26 @@ public sealed class GovernedCallPipeline(IEnumerable<IGovernedCallStage> stages)
     }
 
     /// <summary>
-    /// Milliseconds to three decimals without trailing zeros (<c>0.013</c>, <c>2.4</c>), in any culture: the shortest
-    /// text of the rounded value, which costs less than a custom format string on every stage of every call.
+    /// Milliseconds to three decimals without trailing zeros (<c>0.013</c>, <c>2.4</c>, <c>0</c>), in any culture,
+    /// from whole microseconds: on every stage of every call, integer digits cost less than formatting a double.
     /// </summary>
-    private static string Milliseconds(TimeSpan elapsed) =>
-        Math.Round(elapsed.TotalMilliseconds, 3).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    internal static string Milliseconds(TimeSpan elapsed)
+    {
+        var micros = (elapsed.Ticks + (TimeSpan.TicksPerMicrosecond / 2)) / TimeSpan.TicksPerMicrosecond;
+        Span<char> text = stackalloc char[24];
+        (micros / 1000).TryFormat(text, out var length, provider: System.Globalization.CultureInfo.InvariantCulture);
+        if (micros % 1000 is var fraction and not 0)
+        {
+            text[length++] = '.';
+            text[length++] = (char)('0' + (fraction / 100));
+            text[length++] = (char)('0' + (fraction / 10 % 10));
+            text[length++] = (char)('0' + (fraction % 10));
+            while (text[length - 1] == '0')
+            {
+                length--;
+            }
+        }
+
+        return new string(text[..length]);
+    }
 }
