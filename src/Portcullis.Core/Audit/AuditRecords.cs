@@ -89,19 +89,18 @@ public static class AuditRecords
     /// <summary>Redacted arguments (secrets and personal data replaced) and the SHA-256 of the full, canonical arguments.</summary>
     public static (string? Redacted, string? Hash) Arguments(GovernedCall call)
     {
-        JsonElement? arguments = call.Params switch
+        IDictionary<string, JsonElement>? arguments = call.Params switch
         {
-            CallToolRequestParams { Arguments: { } a } => JsonSerializer.SerializeToElement(a, McpJsonUtilities.DefaultOptions),
-            GetPromptRequestParams { Arguments: { } a } => JsonSerializer.SerializeToElement(a, McpJsonUtilities.DefaultOptions),
+            CallToolRequestParams tool => tool.Arguments,
+            GetPromptRequestParams prompt => prompt.Arguments,
             _ => null,
         };
-        if (arguments is not { } value)
+        if (arguments is null)
         {
             return (null, null);
         }
 
-        var canonical = CanonicalJson.Canonicalize(value);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+        var (canonical, hash) = CanonicalJson.CanonicalizeAndHash(arguments);
         return (PiiRedaction.Redact(ToolScanner.RedactSecrets(canonical, "arguments", out _)), hash);
     }
 

@@ -7,16 +7,41 @@ namespace Portcullis.Registry;
 /// <summary>Canonical JSON for pinning: object keys sorted by ordinal, no insignificant whitespace, so equal meaning gives equal bytes.</summary>
 public static class CanonicalJson
 {
+    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Writes <paramref name="element"/> canonically.</summary>
     public static string Canonicalize(JsonElement element)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             Write(element, writer);
         }
 
-        return Encoding.UTF8.GetString(buffer.ToArray());
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>
+    /// Writes the object with <paramref name="members"/> canonically (as <see cref="Canonicalize(JsonElement)"/> would
+    /// write it), and returns the text with its <see cref="Hash"/>: a call's arguments arrive as members, and are
+    /// neither serialized nor parsed again to get there.
+    /// </summary>
+    public static (string Text, string Hash) CanonicalizeAndHash(IEnumerable<KeyValuePair<string, JsonElement>> members)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            foreach (var (name, value) in members.OrderBy(m => m.Key, StringComparer.Ordinal))
+            {
+                writer.WritePropertyName(name);
+                Write(value, writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        return (Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan)));
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
