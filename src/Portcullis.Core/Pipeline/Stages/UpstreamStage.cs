@@ -76,16 +76,47 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         var meta = ForwardedMeta(call);
         if (request.ProgressToken is not { } progressToken)
         {
-            return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+            return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, ToolCallParams(call.UpstreamName!, request.Arguments, meta), cancellationToken).ConfigureAwait(false);
         }
 
         // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
         using var route = connection.RouteProgress(call.Agent, progressToken);
         meta["progressToken"] = route.Token;
-        return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, new CallToolRequestParams { Name = call.UpstreamName!, Arguments = request.Arguments, Meta = meta }, cancellationToken).ConfigureAwait(false);
+        return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, ToolCallParams(call.UpstreamName!, request.Arguments, meta), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<TResult> SendAsync<TResult>(UpstreamConnector connection, McpClient client, string method, RequestParams parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// The upstream's <c>tools/call</c> params as a node tree built from the agent's argument values, which are
+    /// referenced, not copied: serializing typed params into a tree would write and parse them again on every call.
+    /// </summary>
+    internal static JsonObject ToolCallParams(string name, IDictionary<string, JsonElement>? arguments, JsonObject meta)
+    {
+        var parameters = new JsonObject { ["name"] = name };
+        if (arguments is not null)
+        {
+            var values = new JsonObject();
+            foreach (var (key, value) in arguments)
+            {
+                values[key] = value.ValueKind switch
+                {
+                    JsonValueKind.Object => JsonObject.Create(value),
+                    JsonValueKind.Array => JsonArray.Create(value),
+                    _ => JsonValue.Create(value),
+                };
+            }
+
+            parameters["arguments"] = values;
+        }
+
+        parameters["_meta"] = meta;
+        return parameters;
+    }
+
+    private static Task<TResult> SendAsync<TResult>(UpstreamConnector connection, McpClient client, string method, RequestParams parameters, CancellationToken cancellationToken)
+        where TResult : Result =>
+        SendAsync<TResult>(connection, client, method, JsonSerializer.SerializeToNode(parameters, McpJsonUtilities.DefaultOptions.GetTypeInfo(parameters.GetType())), cancellationToken);
+
+    private static async Task<TResult> SendAsync<TResult>(UpstreamConnector connection, McpClient client, string method, JsonNode? parameters, CancellationToken cancellationToken)
         where TResult : Result
     {
         var options = McpJsonUtilities.DefaultOptions;
@@ -93,7 +124,7 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
         {
             Id = new RequestId("portcullis-" + Interlocked.Increment(ref _nextId).ToString(CultureInfo.InvariantCulture)),
             Method = method,
-            Params = JsonSerializer.SerializeToNode(parameters, options.GetTypeInfo(parameters.GetType())),
+            Params = parameters,
         };
 
         try
