@@ -40,6 +40,14 @@ public class AgentRequestBenchmarks
         return ((CallToolRequestParams?)document.RootElement.GetProperty("params").Deserialize(ParamsType))?.Name;
     }
 
+    /// <summary>The message read by the SDK's general converter from the parsed document, as the strict parse did before requests were built directly.</summary>
+    [Benchmark]
+    public object? ParseThenSdkConverter()
+    {
+        using var document = JsonDocument.Parse(_body, new JsonDocumentOptions { AllowDuplicateProperties = false });
+        return document.RootElement.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage)));
+    }
+
     [Benchmark]
     public object? StrictParseOnly() => StrictJsonRpc.Parse(_body, out _);
 

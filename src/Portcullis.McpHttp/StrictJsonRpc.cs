@@ -77,6 +77,12 @@ public static class StrictJsonRpc
 
             try
             {
+                if (RequestOf(root) is { } request)
+                {
+                    error = null;
+                    return request;
+                }
+
                 var message = root.Deserialize(McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(JsonRpcMessage))) as JsonRpcMessage;
                 error = message is null ? Invalid("the body does not hold a JSON-RPC message.") : null;
                 return message;
@@ -88,6 +94,36 @@ public static class StrictJsonRpc
             }
         }
     }
+
+    /// <summary>
+    /// A request (an id, a method, object params or none, nothing of a response) built from the parsed document: every
+    /// agent call is one, and the SDK's general message converter costs more than the document's own parse. Anything
+    /// else is left to that converter (null).
+    /// </summary>
+    private static JsonRpcRequest? RequestOf(JsonElement root)
+    {
+        if (!root.TryGetProperty("id", out var id) || !root.TryGetProperty("method", out var method)
+            || root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))
+        {
+            return null;
+        }
+
+        var hasParams = root.TryGetProperty("params", out var parameters);
+        if (hasParams && parameters.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        return new JsonRpcRequest
+        {
+            Id = id.Deserialize(IdType),
+            Method = method.GetString()!,
+            // A copy: the document is returned to its pool when parsing ends.
+            Params = hasParams ? System.Text.Json.Nodes.JsonObject.Create(parameters.Clone()) : null,
+        };
+    }
+
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId> IdType = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId));
 
     /// <summary>The id of a request, for echoing in an error; default when absent.</summary>
     public static RequestId IdOf(JsonRpcMessage? message) => message is JsonRpcMessageWithId withId ? withId.Id : default;

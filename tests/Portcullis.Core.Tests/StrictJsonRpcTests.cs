@@ -44,4 +44,30 @@ public sealed class StrictJsonRpcTests
         Assert.Null(Parse(json, out var error));
         Assert.Equal((int)McpErrorCode.ParseError, error!.Code);
     }
+
+    [Theory]
+    [InlineData("""{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"get","arguments":{"id":"T-1","n":[1,2.50,null]},"_meta":{"progressToken":"p"}}}""")]
+    [InlineData("""{"id":"abc","method":"ping","jsonrpc":"2.0"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":9007199254740993,"method":"tools/list","params":{}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"name":"é \"q\" \ud83d\ude80"}}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"method":"odd","params":[1,2]}""")]
+    [InlineData("""{"jsonrpc":"2.0","method":"notifications/initialized"}""")]
+    [InlineData("""{"jsonrpc":"2.0","id":1,"result":{}}""")]
+    public void Messages_read_as_the_SDK_reads_them(string json)
+    {
+        var message = Parse(json, out var error);
+        Assert.Null(error);
+        var sdk = System.Text.Json.JsonSerializer.Deserialize<JsonRpcMessage>(json, McpJsonUtilities.DefaultOptions)!;
+        Assert.IsType(sdk.GetType(), message);
+        Assert.Equal(
+            System.Text.Json.JsonSerializer.Serialize(sdk, McpJsonUtilities.DefaultOptions),
+            System.Text.Json.JsonSerializer.Serialize(message, McpJsonUtilities.DefaultOptions));
+    }
+
+    [Fact]
+    public void A_request_id_that_is_not_a_whole_number_is_an_invalid_request()
+    {
+        Assert.Null(Parse("""{"jsonrpc":"2.0","id":1.5,"method":"ping"}""", out var error));
+        Assert.Equal((int)McpErrorCode.InvalidRequest, error!.Code);
+    }
 }
