@@ -108,6 +108,7 @@ public static class AuditRecords
     {
         var text = result switch
         {
+            CallToolResult { Content: [TextContentBlock only] } => only.Text,
             CallToolResult tool => string.Join("\n", tool.Content.Select(c => c is TextContentBlock t ? t.Text : $"[{c.Type}]")),
             ReadResourceResult resource => string.Join("\n", resource.Contents.Select(c => c is TextResourceContents t ? t.Text : $"[blob {c.MimeType}]")),
             GetPromptResult prompt => $"{prompt.Messages.Count} messages",
