@@ -14,6 +14,8 @@ public static class StrictJsonRpc
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
 
+    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId> IdType = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId));
+
     /// <summary>Parses one message, or returns the JSON-RPC error describing why it cannot be accepted.</summary>
     public static JsonRpcMessage? Parse(ReadOnlySequence<byte> body, out JsonRpcErrorDetail? error)
     {
@@ -77,7 +79,7 @@ public static class StrictJsonRpc
 
             try
             {
-                if (RequestOf(root) is { } request)
+                if (RequestOf(root, id, method) is { } request)
                 {
                     error = null;
                     return request;
@@ -100,9 +102,9 @@ public static class StrictJsonRpc
     /// agent call is one, and the SDK's general message converter costs more than the document's own parse. Anything
     /// else is left to that converter (null).
     /// </summary>
-    private static JsonRpcRequest? RequestOf(JsonElement root)
+    private static JsonRpcRequest? RequestOf(JsonElement root, JsonElement id, JsonElement method)
     {
-        if (!root.TryGetProperty("id", out var id) || !root.TryGetProperty("method", out var method)
+        if (id.ValueKind == JsonValueKind.Undefined || method.ValueKind == JsonValueKind.Undefined
             || root.TryGetProperty("result", out _) || root.TryGetProperty("error", out _))
         {
             return null;
@@ -122,8 +124,6 @@ public static class StrictJsonRpc
             Params = hasParams ? System.Text.Json.Nodes.JsonObject.Create(parameters.Clone()) : null,
         };
     }
-
-    private static readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId> IdType = (System.Text.Json.Serialization.Metadata.JsonTypeInfo<RequestId>)McpJsonUtilities.DefaultOptions.GetTypeInfo(typeof(RequestId));
 
     /// <summary>The id of a request, for echoing in an error; default when absent.</summary>
     public static RequestId IdOf(JsonRpcMessage? message) => message is JsonRpcMessageWithId withId ? withId.Id : default;

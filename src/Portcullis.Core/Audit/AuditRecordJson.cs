@@ -14,6 +14,9 @@ public static class AuditRecordJson
     /// <summary>The serializer options the record's JSON matches (and reads back with).</summary>
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>A thread keeps its buffer for the next record up to this size; a larger one (huge arguments) is let go.</summary>
+    private const int RetainedBufferBytes = 64 * 1024;
+
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     [ThreadStatic]
@@ -28,7 +31,7 @@ public static class AuditRecordJson
     /// <summary>As <see cref="WriteToThreadBuffer(AuditRecord)"/>, with the chain's fields given: no copy of the record to change them.</summary>
     internal static ReadOnlySpan<byte> WriteToThreadBuffer(AuditRecord record, long seq, string prevHash, string hash)
     {
-        var buffer = _buffer ??= new System.Buffers.ArrayBufferWriter<byte>(2048);
+        var buffer = _buffer is { Capacity: <= RetainedBufferBytes } kept ? kept : _buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);
         buffer.ResetWrittenCount();
         var writer = _writer ??= new Utf8JsonWriter(buffer, WriterOptions);
         writer.Reset(buffer);
@@ -36,9 +39,6 @@ public static class AuditRecordJson
         writer.Flush();
         return buffer.WrittenSpan;
     }
-
-    /// <summary>Writes the record as one JSON object.</summary>
-    public static void Write(Utf8JsonWriter writer, AuditRecord record) => Write(writer, record, record.Seq, record.PrevHash, record.Hash);
 
     private static void Write(Utf8JsonWriter writer, AuditRecord record, long seq, string prevHash, string hash)
     {

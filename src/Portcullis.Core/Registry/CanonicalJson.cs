@@ -10,16 +10,7 @@ public static class CanonicalJson
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>Writes <paramref name="element"/> canonically.</summary>
-    public static string Canonicalize(JsonElement element)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            Write(element, writer);
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    public static string Canonicalize(JsonElement element) => Encoding.UTF8.GetString(Written(writer => Write(element, writer)).WrittenSpan);
 
     /// <summary>
     /// Writes the object with <paramref name="members"/> canonically (as <see cref="Canonicalize(JsonElement)"/> would
@@ -28,20 +19,8 @@ public static class CanonicalJson
     /// </summary>
     public static (string Text, string Hash) CanonicalizeAndHash(IEnumerable<KeyValuePair<string, JsonElement>> members)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            writer.WriteStartObject();
-            foreach (var (name, value) in members.OrderBy(m => m.Key, StringComparer.Ordinal))
-            {
-                writer.WritePropertyName(name);
-                Write(value, writer);
-            }
-
-            writer.WriteEndObject();
-        }
-
-        return (Encoding.UTF8.GetString(buffer.WrittenSpan), Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan)));
+        var utf8 = Written(writer => WriteObject(members, writer)).WrittenSpan;
+        return (Encoding.UTF8.GetString(utf8), Convert.ToHexStringLower(SHA256.HashData(utf8)));
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
@@ -59,14 +38,7 @@ public static class CanonicalJson
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                writer.WriteStartObject();
-                foreach (var property in element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal))
-                {
-                    writer.WritePropertyName(property.Name);
-                    Write(property.Value, writer);
-                }
-
-                writer.WriteEndObject();
+                WriteObject(element.EnumerateObject().Select(p => KeyValuePair.Create(p.Name, p.Value)), writer);
                 break;
             case JsonValueKind.Array:
                 writer.WriteStartArray();
@@ -81,5 +53,28 @@ public static class CanonicalJson
                 element.WriteTo(writer);
                 break;
         }
+    }
+
+    private static void WriteObject(IEnumerable<KeyValuePair<string, JsonElement>> members, Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        foreach (var (name, value) in members.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            writer.WritePropertyName(name);
+            Write(value, writer);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static System.Buffers.ArrayBufferWriter<byte> Written(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            write(writer);
+        }
+
+        return buffer;
     }
 }

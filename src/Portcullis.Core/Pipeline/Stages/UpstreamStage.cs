@@ -74,14 +74,13 @@ public sealed class UpstreamStage(Limits.KillSwitches kills) : IGovernedCallStag
     {
         var request = (CallToolRequestParams)call.Params;
         var meta = ForwardedMeta(call);
-        if (request.ProgressToken is not { } progressToken)
+        // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
+        using var route = request.ProgressToken is { } progressToken ? connection.RouteProgress(call.Agent, progressToken) : (ProgressRoutes.Route?)null;
+        if (route is { } routed)
         {
-            return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, ToolCallParams(call.UpstreamName!, request.Arguments, meta), cancellationToken).ConfigureAwait(false);
+            meta["progressToken"] = routed.Token;
         }
 
-        // The upstream sees a token of the gateway's; its progress is relayed to the agent under the agent's token.
-        using var route = connection.RouteProgress(call.Agent, progressToken);
-        meta["progressToken"] = route.Token;
         return await SendAsync<CallToolResult>(connection, client, RequestMethods.ToolsCall, ToolCallParams(call.UpstreamName!, request.Arguments, meta), cancellationToken).ConfigureAwait(false);
     }
 
