@@ -1,21 +1,20 @@
-using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Portcullis.Scanning;
 
 /// <summary>
 /// Server-provided text made safe to read and to scan: control characters and ANSI escapes removed, invisible
-/// characters (zero-width, bidi controls, Unicode TAG characters) removed, NFKC applied. What was hidden is kept:
-/// text smuggled in TAG characters is decoded, and base64 runs that decode to readable text are decoded, so the
-/// detectors see what a model would.
+/// characters (zero-width, bidi controls, Unicode TAG characters) removed, compatibility forms of ASCII folded to it
+/// (NFKC's mappings to ASCII, <see cref="CompatibilityFolding"/>). What was hidden is kept: text smuggled in TAG
+/// characters is decoded, and base64 runs that decode to readable text are decoded, so the detectors see what a
+/// model would.
 /// </summary>
-public sealed partial record NormalizedText(string Visible, IReadOnlyList<string> Hidden, IReadOnlyList<Finding> Findings)
+public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden, IReadOnlyList<Finding> Findings)
 {
     /// <summary>Normalizes <paramref name="raw"/>, reporting the hiding tricks found at <paramref name="location"/>.</summary>
     public static NormalizedText From(string raw, string location, bool binaryContent = false)
     {
-        // Most tool output is plain printable ASCII: nothing to remove, and NFKC leaves it as it is.
+        // Most tool output is plain printable ASCII: nothing to remove or fold.
         if (!raw.AsSpan().ContainsAnyExcept(PlainAscii))
         {
             return new NormalizedText(raw, binaryContent ? [] : DecodedBase64Runs(raw), []);
@@ -29,9 +28,19 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
         var controls = 0;
         var zeroWidth = 0;
         var bidi = 0;
+        var folded = 0;
 
         for (var i = 0; i < raw.Length; i++)
         {
+            // Copy plain text up to the next character that needs a look, in one piece.
+            if (raw.AsSpan(i).IndexOfAnyExcept(PlainAscii) is var plain and not 0)
+            {
+                var length = plain < 0 ? raw.Length - i : plain;
+                visible.Append(raw, i, length);
+                i += length - 1;
+                continue;
+            }
+
             var c = raw[i];
             if (char.IsHighSurrogate(c) && i + 1 < raw.Length && char.IsLowSurrogate(raw[i + 1]))
             {
@@ -45,6 +54,14 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
                         tagText.Append((char)(codePoint - 0xE0000));
                     }
 
+                    continue;
+                }
+
+                var foldedPair = CompatibilityFolding.Fold(codePoint);
+                if (!foldedPair.IsEmpty)
+                {
+                    visible.Append(foldedPair);
+                    folded++;
                     continue;
                 }
 
@@ -100,6 +117,14 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
                 continue;
             }
 
+            var foldedChar = CompatibilityFolding.Fold(c);
+            if (!foldedChar.IsEmpty)
+            {
+                visible.Append(foldedChar);
+                folded++;
+                continue;
+            }
+
             visible.Append(c);
         }
 
@@ -126,7 +151,8 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
             findings.Add(new Finding("tag-characters", Severity.High, location, $"invisible Unicode TAG characters spell out hidden text: \"{Truncate(tagText.ToString())}\""));
         }
 
-        var normalized = visible.ToString().Normalize(NormalizationForm.FormKC);
+        // Text that only had to be looked at (accents, dashes, other scripts) is the text itself.
+        var normalized = ansi || controls + zeroWidth + bidi + folded > 0 || tagText.Length > 0 ? visible.ToString() : raw;
         if (!binaryContent)
         {
             hidden.AddRange(DecodedBase64Runs(normalized));
@@ -140,36 +166,42 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
 
     private static readonly System.Buffers.SearchValues<char> Base64Chars = System.Buffers.SearchValues.Create("+/0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
+    private const int MinBase64Run = 24;
+
     /// <summary>
     /// The readable text that base64 runs in <paramref name="text"/> decode to. A run is a maximal stretch of at
-    /// least 24 base64 characters, with up to two '=' of padding (found by scanning runs once, not by a regex that
-    /// retries inside every shorter run).
+    /// least 24 base64 characters, with up to two '=' of padding. The search looks at 24 characters at a time and
+    /// skips past the last one that cannot be in a run, so ordinary text (words shorter than 24 letters) costs one
+    /// short search per word or two, not two per word.
     /// </summary>
     private static List<string> DecodedBase64Runs(string text)
     {
         var decoded = new List<string>();
-        var rest = text.AsSpan();
-        var offset = 0;
-        while (rest.IndexOfAny(Base64Chars) is var start and >= 0)
+        var span = text.AsSpan();
+        var start = 0; // always where a run could begin: the start of the text or just after a non-base64 character
+        while (start + MinBase64Run <= span.Length)
         {
-            var length = rest[start..].IndexOfAnyExcept(Base64Chars) is var end and >= 0 ? end : rest.Length - start;
-            var next = start + length;
-            if (length >= 24)
+            var gap = span.Slice(start, MinBase64Run).LastIndexOfAnyExcept(Base64Chars);
+            if (gap >= 0)
             {
-                var padding = 0;
-                while (padding < 2 && next + padding < rest.Length && rest[next + padding] == '=')
-                {
-                    padding++;
-                }
-
-                if (TryDecodeText(text.Substring(offset + start, length + padding)) is { } readable)
-                {
-                    decoded.Add(readable);
-                }
+                start += gap + 1;
+                continue;
             }
 
-            rest = rest[next..];
-            offset += next;
+            var length = span[start..].IndexOfAnyExcept(Base64Chars) is var end and >= 0 ? end : span.Length - start;
+            var next = start + length;
+            var padding = 0;
+            while (padding < 2 && next + padding < span.Length && span[next + padding] == '=')
+            {
+                padding++;
+            }
+
+            if (TryDecodeText(span.Slice(start, length + padding)) is { } readable)
+            {
+                decoded.Add(readable);
+            }
+
+            start = next;
         }
 
         return decoded;
@@ -222,27 +254,34 @@ public sealed partial record NormalizedText(string Visible, IReadOnlyList<string
         return codePoint is >= 0x1F000 and <= 0x1FAFF or >= 0x2600 and <= 0x27BF;
     }
 
-    private static string? TryDecodeText(string candidate)
+    /// <summary>
+    /// The text <paramref name="candidate"/> decodes to (read as if padded to a multiple of four), if it is mostly
+    /// printable UTF-8 with a letter and a space. Paths and identifiers are base64 characters too, so most candidates
+    /// fail: they are checked without an exception, which would cost more than the rest of the scan.
+    /// </summary>
+    private static string? TryDecodeText(ReadOnlySpan<char> candidate)
     {
-        var padded = candidate.PadRight(candidate.Length + ((4 - (candidate.Length % 4)) % 4), '=');
-        var buffer = new byte[padded.Length];
-        if (!Convert.TryFromBase64String(padded, buffer, out var written) || written < 12)
-        {
-            return null;
-        }
-
-        string text;
+        var padded = candidate.Length + ((4 - (candidate.Length % 4)) % 4);
+        var chars = System.Buffers.ArrayPool<char>.Shared.Rent(padded);
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(padded);
         try
         {
-            text = new UTF8Encoding(false, true).GetString(buffer, 0, written);
+            candidate.CopyTo(chars);
+            chars.AsSpan(candidate.Length, padded - candidate.Length).Fill('=');
+            if (!Convert.TryFromBase64Chars(chars.AsSpan(0, padded), bytes, out var written) || written < 12
+                || !System.Text.Unicode.Utf8.IsValid(bytes.AsSpan(0, written)))
+            {
+                return null;
+            }
+
+            var text = Encoding.UTF8.GetString(bytes, 0, written);
+            var printable = text.Count(ch => !char.IsControl(ch) || ch is '\n' or '\t');
+            return printable >= text.Length * 0.9 && text.Any(char.IsLetter) && text.Contains(' ') ? text : null;
         }
-        catch (DecoderFallbackException)
+        finally
         {
-            return null;
+            System.Buffers.ArrayPool<char>.Shared.Return(chars);
+            System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
         }
-
-        var printable = text.Count(ch => !char.IsControl(ch) || ch is '\n' or '\t');
-        return printable >= text.Length * 0.9 && text.Any(char.IsLetter) && text.Contains(' ') ? text : null;
     }
-
 }
