@@ -39,7 +39,7 @@ internal static partial class TextDetectors
         foreach (Match comment in HtmlComment().Matches(text))
         {
             var inner = comment.Groups[1].Value;
-            var hostile = Imperative().IsMatch(inner) || SecretPath().IsMatch(inner) || RoleMarker().IsMatch(inner);
+            var hostile = Imperative().IsMatch(inner) || FirstMatch(SecretPaths, inner).Success || RoleMarker().IsMatch(inner);
             yield return new Finding("html-comment", hostile ? Severity.Critical : Severity.High, location,
                 $"HTML comment, invisible when rendered{(hostile ? ", carrying instructions" : "")}: \"{NormalizedText.Truncate(inner.Trim())}\"");
         }
@@ -54,12 +54,12 @@ internal static partial class TextDetectors
             yield return new Finding("instruction-override", Severity.High, location, $"tries to override the agent's instructions or safeguards: \"{overriding.Value}\"");
         }
 
-        if (Concealment().Match(text) is { Success: true } concealment)
+        if (FirstMatch(Concealment, text) is { Success: true } concealment)
         {
             yield return new Finding("concealment", Severity.Critical, location, $"asks the agent to hide what it does from the user: \"{concealment.Value}\"");
         }
 
-        var secretPath = SecretPath().Match(text);
+        var secretPath = FirstMatch(SecretPaths, text);
         if (secretPath.Success)
         {
             var requested = AccessVerb().IsMatch(text);
@@ -72,11 +72,33 @@ internal static partial class TextDetectors
             yield return new Finding("credential-request", Severity.High, location, $"asks for credentials to be passed along: \"{credential.Value}\"");
         }
 
-        if (Exfiltration().Match(text) is { Success: true } exfiltration)
+        if (FirstMatch(Exfiltration, text) is { Success: true } exfiltration)
         {
             yield return new Finding("exfiltration", Severity.Critical, location, $"directs data or commands to an outside target: \"{NormalizedText.Truncate(exfiltration.Value)}\"");
         }
     }
+
+    /// <summary>The first pattern's match that succeeds, else a failed match.</summary>
+    private static Match FirstMatch(Regex[] patterns, string text)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (pattern.Match(text) is { Success: true } match)
+            {
+                return match;
+            }
+        }
+
+        return Match.Empty;
+    }
+
+    // A detector whose wordings start differently is several patterns, each starting with its own literal words: the
+    // engine then searches for those words. Mixed in one alternation, it falls back to searching for any of their
+    // first letters (or second letters), which in prose means running the pattern at nearly every word; a scan cost
+    // three to six times as much per detector that way.
+    private static readonly Regex[] Concealment = [ConcealmentByNegation(), ConcealmentOfIt(), ConcealmentWithout(), ConcealmentKeep(), ConcealmentFromUser()];
+    private static readonly Regex[] SecretPaths = [SecretPath(), SecretFileName()];
+    private static readonly Regex[] Exfiltration = [PipeToShell(), SendToAddress(), SendToUrl()];
 
     /// <summary>True when any secret pattern matches: the common answer, false, costs no allocation.</summary>
     public static bool HasSecret(string text)
@@ -151,13 +173,31 @@ internal static partial class TextDetectors
     [GeneratedRegex(@"ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier|other)\s+(?:instructions|prompts|rules|directions)|security\s+(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|(?:restrictions|safeguards|guardrails|rules|policies)\s+(?:are|is|have\s+been)\s+(?:now\s+|hereby\s+|temporarily\s+)?(?:suspended|disabled|lifted|removed|void)|takes?\s+precedence\s+over\s+(?:all\s+|any\s+)?(?:other|previous|prior)\s+instructions|without\s+(?:any\s+|additional\s+|further\s+)?(?:user\s+)?(?:confirmation|approval|asking)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex Override();
 
-    [GeneratedRegex(@"(?:do\s+not|don'?t|never|must\s+not|should\s+not)\s+(?:tell|mention|inform|reveal|show|disclose|notify|alert|let)\b[^.\n]{0,40}?\b(?:user|human|anyone|them)\b|(?:do\s+not|don'?t|never)\s+(?:mention|tell|reveal|disclose)\s+(?:it|this|that)\b|without\s+(?:telling|informing|notifying|alerting|asking)\s+the\s+user|(?:keep|hide)\s+(?:this|it)\s+(?:secret|hidden|from\s+the\s+user)|the\s+user\s+(?:must|should)\s+not\s+(?:know|see|notice)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
-    private static partial Regex Concealment();
+    [GeneratedRegex(@"(?:do\s+not|don'?t|never|must\s+not|should\s+not)\s+(?:tell|mention|inform|reveal|show|disclose|notify|alert|let)\b[^.\n]{0,40}?\b(?:user|human|anyone|them)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ConcealmentByNegation();
+
+    [GeneratedRegex(@"(?:do\s+not|don'?t|never)\s+(?:mention|tell|reveal|disclose)\s+(?:it|this|that)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ConcealmentOfIt();
+
+    [GeneratedRegex(@"without\s+(?:telling|informing|notifying|alerting|asking)\s+the\s+user", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ConcealmentWithout();
+
+    // K is spelled case-sensitively: under IgnoreCase 'k' also matches the Kelvin sign, and the engine then searches
+    // for the first letters instead of the words (the Kelvin sign reaches the detectors folded to 'K' anyway).
+    [GeneratedRegex(@"(?:(?-i:[Kk])eep|hide)\s+(?:this|it)\s+(?:secret|hidden|from\s+the\s+user)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ConcealmentKeep();
+
+    // Starts at "user" (looking back for "the"): starting at "the" would try a match at every "the" in the text.
+    [GeneratedRegex(@"(?<=\bthe\s+)user\s+(?:must|should)\s+not\s+(?:know|see|notice)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex ConcealmentFromUser();
 
     // Every branch starts with a fixed character or word: an optional leading group would make the engine try a
     // match at every position of the text (this one regex then cost more than all the others together).
-    [GeneratedRegex(@"(?:~|\$HOME|/home/[\w.-]+|/root)/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|\bid_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?\b|\.aws/credentials|\.(?:cursor|claude|vscode)/mcp\.json\b|\bmcp\.json\b|claude_desktop_config\.json|/etc/(?:passwd|shadow|sudoers)\b|\.(?:npmrc|netrc|pgpass|git-credentials)\b|\bwallet\.dat\b|(?<![^\s`'""/])\.env(?:\.\w+)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    [GeneratedRegex(@"(?:~|\$HOME|/home/[\w.-]+|/root)/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|/\.(?:ssh|aws|gnupg|kube|docker|config/gcloud)\b[\w./-]*|\.aws/credentials|\.(?:cursor|claude|vscode)/mcp\.json\b|/etc/(?:passwd|shadow|sudoers)\b|\.(?:npmrc|netrc|pgpass|git-credentials)\b|(?<![^\s`'""/])\.env(?:\.\w+)?\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex SecretPath();
+
+    [GeneratedRegex(@"\bid_(?:rsa|dsa|ecdsa|ed25519)(?:\.pub)?\b|\bmcp\.json\b|claude_desktop_config\.json|\bwallet\.dat\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex SecretFileName();
 
     [GeneratedRegex(@"\b(?:read|cat|open|load|pass|send|include|upload|attach|append|concatenate|forward|copy)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex AccessVerb();
@@ -168,8 +208,14 @@ internal static partial class TextDetectors
     [GeneratedRegex(@"\b(?:include|send|pass|provide|append|attach|forward|upload|paste|share)\b[^.\n]{0,60}?\b(?:passwords?|passwd|api[_ -]?keys?|secrets?|credentials?|private\s+keys?|ssh\s+keys?|access\s+tokens?|session\s+tokens?)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
     private static partial Regex CredentialRequest();
 
-    [GeneratedRegex(@"\b(?:curl|wget)\b[^|\n]{0,200}\|\s*(?:ba|z)?sh\b|\b(?:send|forward|post|upload|copy|bcc|cc|email|mail|redirect)\b[^\n]{0,80}?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b|\b(?:send|forward|post|upload|exfiltrate)\b[^.\n]{0,60}?https?://[^\s""'<>]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
-    private static partial Regex Exfiltration();
+    [GeneratedRegex(@"\b(?:curl|wget)\b[^|\n]{0,200}\|\s*(?:ba|z)?sh\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex PipeToShell();
+
+    [GeneratedRegex(@"\b(?:send|forward|post|upload|copy|bcc|cc|email|mail|redirect)\b[^\n]{0,80}?\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex SendToAddress();
+
+    [GeneratedRegex(@"\b(?:send|forward|post|upload|exfiltrate)\b[^.\n]{0,60}?https?://[^\s""'<>]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, 100)]
+    private static partial Regex SendToUrl();
 
     [GeneratedRegex(@"(?:\bmcp_tool_(?<name>[a-z0-9_]+))|\b(?<name>[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b(?<tool>\s+tool\b)?", RegexOptions.CultureInvariant, 100)]
     private static partial Regex ToolReference();
