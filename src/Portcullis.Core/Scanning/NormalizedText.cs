@@ -22,7 +22,6 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
 
         var findings = new List<Finding>();
         var hidden = new List<string>();
-        var visible = new StringBuilder(raw.Length);
         var tagText = new StringBuilder();
         var ansi = false;
         var controls = 0;
@@ -30,18 +29,22 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
         var bidi = 0;
         var folded = 0;
 
+        // Text is copied only once something in it is dropped or folded: most non-ASCII text (accents, dashes, other
+        // scripts) is kept whole and not rebuilt. raw[kept..] is what is kept and not yet copied.
+        StringBuilder? visible = null;
+        var kept = 0;
         for (var i = 0; i < raw.Length; i++)
         {
-            // Copy plain text up to the next character that needs a look, in one piece.
+            // Plain text is kept: go to the next character that needs a look.
             if (raw.AsSpan(i).IndexOfAnyExcept(PlainAscii) is var plain and not 0)
             {
-                var length = plain < 0 ? raw.Length - i : plain;
-                visible.Append(raw, i, length);
-                i += length - 1;
+                i = plain < 0 ? raw.Length - 1 : i + plain - 1;
                 continue;
             }
 
+            var start = i;
             var c = raw[i];
+            ReadOnlySpan<char> replacement = [];
             if (char.IsHighSurrogate(c) && i + 1 < raw.Length && char.IsLowSurrogate(raw[i + 1]))
             {
                 var codePoint = char.ConvertToUtf32(c, raw[i + 1]);
@@ -53,23 +56,17 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
                     {
                         tagText.Append((char)(codePoint - 0xE0000));
                     }
-
-                    continue;
                 }
-
-                var foldedPair = CompatibilityFolding.Fold(codePoint);
-                if (!foldedPair.IsEmpty)
+                else if ((replacement = CompatibilityFolding.Fold(codePoint)).IsEmpty)
                 {
-                    visible.Append(foldedPair);
-                    folded++;
                     continue;
                 }
-
-                visible.Append(c).Append(raw[i]);
-                continue;
+                else
+                {
+                    folded++;
+                }
             }
-
-            if (c == '\u001b')
+            else if (c == '\u001b')
             {
                 ansi = true;
                 // Skip a CSI sequence (ESC [ params final) or a two-character escape.
@@ -86,46 +83,35 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
                     i++;
                 }
 
-                continue;
+                i = Math.Min(i, raw.Length - 1);
             }
-
-            if ((char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is >= '\u0080' and <= '\u009f')
+            else if ((char.IsControl(c) && c is not ('\n' or '\r' or '\t')) || c is >= '\u0080' and <= '\u009f')
             {
                 controls++;
-                continue;
             }
-
-            if (c is '\u200b' or '\u200c' or '\u200e' or '\u200f' or '\u2060' or '\u2061' or '\u2062' or '\u2063' or '\u2064' or '\ufeff' or '\u00ad')
+            else if (c is '\u200b' or '\u200c' or '\u200e' or '\u200f' or '\u2060' or '\u2061' or '\u2062' or '\u2063' or '\u2064' or '\ufeff' or '\u00ad'
+                // A zero-width joiner inside an emoji sequence is how emoji are written; anywhere else it hides.
+                || (c == '\u200d' && !(IsEmojiNeighbour(raw, i - 1, backwards: true) && IsEmojiNeighbour(raw, i + 1, backwards: false))))
             {
                 zeroWidth++;
-                continue;
             }
-
-            if (c == '\u200d')
-            {
-                // A zero-width joiner inside an emoji sequence is how emoji are written; anywhere else it hides.
-                if (!(IsEmojiNeighbour(raw, i - 1, backwards: true) && IsEmojiNeighbour(raw, i + 1, backwards: false)))
-                {
-                    zeroWidth++;
-                    continue;
-                }
-            }
-
-            if (c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069')
+            else if (c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069')
             {
                 bidi++;
-                continue;
             }
-
-            var foldedChar = CompatibilityFolding.Fold(c);
-            if (!foldedChar.IsEmpty)
+            else if ((replacement = CompatibilityFolding.Fold(c)).IsEmpty)
             {
-                visible.Append(foldedChar);
-                folded++;
                 continue;
             }
+            else
+            {
+                folded++;
+            }
 
-            visible.Append(c);
+            // raw[start..i] is dropped, or replaced by the ASCII it folds to.
+            visible ??= new StringBuilder(raw.Length);
+            visible.Append(raw, kept, start - kept).Append(replacement);
+            kept = i + 1;
         }
 
         if (ansi || controls > 0)
@@ -151,8 +137,7 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
             findings.Add(new Finding("tag-characters", Severity.High, location, $"invisible Unicode TAG characters spell out hidden text: \"{Truncate(tagText.ToString())}\""));
         }
 
-        // Text that only had to be looked at (accents, dashes, other scripts) is the text itself.
-        var normalized = ansi || controls + zeroWidth + bidi + folded > 0 || tagText.Length > 0 ? visible.ToString() : raw;
+        var normalized = visible is null ? raw : visible.Append(raw, kept, raw.Length - kept).ToString();
         if (!binaryContent)
         {
             hidden.AddRange(DecodedBase64Runs(normalized));
