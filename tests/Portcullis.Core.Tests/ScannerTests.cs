@@ -109,6 +109,20 @@ public sealed class ScannerTests
         Assert.Empty(ToolScanner.ScanName("get_weather", new ScanContext([], ["get_forecast"])));
     }
 
+    [Theory]
+    [InlineData("ghp_abcdefghijklmnopqrstuvwxyz0123456789")]
+    [InlineData("xoxb-1234567890-abcdefghij")]
+    [InlineData("sk-ant-api03-abcdefghijklmnopqrstuvwxyz")]
+    [InlineData("sk-proj-abcdefghijklmnopqrstuvwxyz")]
+    [InlineData("pcm_0123456789ab_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ")]
+    public void Each_token_format_in_a_result_is_redacted(string token)
+    {
+        var redacted = ToolScanner.RedactSecrets($"deploy log — used {token} for the upload", "result", out var found);
+        Assert.DoesNotContain(token, redacted, StringComparison.Ordinal);
+        Assert.Contains(found, f => f.Rule == "secret-token");
+        Assert.Equal("deploy log — used ghp_short and sk-short for the upload", ToolScanner.RedactSecrets("deploy log — used ghp_short and sk-short for the upload", "result", out _));
+    }
+
     [Fact]
     public void Secrets_in_arguments_and_results_are_found_and_ordinary_values_pass()
     {
