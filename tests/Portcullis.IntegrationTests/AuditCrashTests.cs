@@ -15,7 +15,8 @@ public sealed partial class AuditCrashTests
     public async Task After_a_sigkill_under_load_every_acknowledged_call_is_in_a_chain_that_verifies()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("portcullis-crash-").FullName;
+        using var temp = new TempDirectory("portcullis-crash-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(config, TestGateway.Compose($"servers:\n{Yaml.TicketsStdio()}"), ct);
 

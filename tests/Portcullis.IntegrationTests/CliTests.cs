@@ -202,7 +202,8 @@ public sealed partial class CliTests
     public async Task Scan_reports_findings_and_blocks_a_poisoned_server_without_registering_it()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("portcullis-scan-").FullName;
+        using var temp = new TempDirectory("portcullis-scan-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(config, $"servers:\n{Yaml.TicketsStdio()}", ct);
 
@@ -284,7 +285,8 @@ public sealed partial class CliTests
     public async Task Serve_writes_structured_json_logs_when_asked()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("portcullis-json-").FullName;
+        using var temp = new TempDirectory("portcullis-json-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(config, TestGateway.Compose($"servers:\n{Yaml.TicketsStdio()}", "  logFormat: json"), ct);
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -377,7 +379,8 @@ public sealed partial class CliTests
     [Fact]
     public async Task Serve_refuses_an_invalid_configuration_naming_the_key_and_line()
     {
-        var directory = Directory.CreateTempSubdirectory("portcullis-cli-").FullName;
+        using var temp = new TempDirectory("portcullis-cli-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "bad.yaml");
         await File.WriteAllTextAsync(config, "servers:\n  - id: tickets\n    transport: carrier-pigeon\n", TestContext.Current.CancellationToken);
 

@@ -93,7 +93,8 @@ public sealed class IsolationTests
     public async Task The_gateway_refuses_to_start_a_server_whose_confinement_this_host_cannot_provide()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("portcullis-nobwrap-").FullName;
+        using var temp = new TempDirectory("portcullis-nobwrap-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(config, TestGateway.Compose($"servers:\n{Yaml.ProbeStdio(extra: "    isolation: { network: false }")}"), ct);
 

@@ -98,7 +98,8 @@ public sealed class SecretTests
     public async Task The_gateway_refuses_to_start_when_servers_need_stored_secrets_and_there_is_no_proper_key()
     {
         var ct = TestContext.Current.CancellationToken;
-        var directory = Directory.CreateTempSubdirectory("portcullis-nokey-").FullName;
+        using var temp = new TempDirectory("portcullis-nokey-");
+        var directory = temp.Path;
         var config = Path.Combine(directory, "portcullis.yaml");
         await File.WriteAllTextAsync(config, TestGateway.Compose($"servers:\n{Yaml.Http("echo", "http://127.0.0.1:9/mcp", extra: "    headers: { X-Api-Key: \"secret:k\" }")}"), ct);
         foreach (var key in new string?[] { null, Convert.ToBase64String(new byte[32]) })
