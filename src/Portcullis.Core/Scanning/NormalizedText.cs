@@ -27,7 +27,6 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
         var controls = 0;
         var zeroWidth = 0;
         var bidi = 0;
-        var folded = 0;
 
         // Text is copied only once something in it is dropped or folded: most non-ASCII text (accents, dashes, other
         // scripts) is kept whole and not rebuilt. raw[kept..] is what is kept and not yet copied.
@@ -60,10 +59,6 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
                 else if ((replacement = CompatibilityFolding.Fold(codePoint)).IsEmpty)
                 {
                     continue;
-                }
-                else
-                {
-                    folded++;
                 }
             }
             else if (c == '\u001b')
@@ -102,10 +97,6 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
             else if ((replacement = CompatibilityFolding.Fold(c)).IsEmpty)
             {
                 continue;
-            }
-            else
-            {
-                folded++;
             }
 
             // raw[start..i] is dropped, or replaced by the ASCII it folds to.
