@@ -83,7 +83,7 @@ public class AuditChainTests
 
         foreach (var record in records)
         {
-            Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(record, AuditRecordJson.Options), AuditRecordJson.WriteToThreadBuffer(record).ToArray());
+            Assert.Equal(JsonSerializer.SerializeToUtf8Bytes(record, AuditRecordJson.Options), AuditRecordJson.WriteToThreadBuffer(record, record.Seq, record.PrevHash, record.Hash).ToArray());
         }
     }
 }

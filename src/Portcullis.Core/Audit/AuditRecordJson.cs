@@ -25,10 +25,10 @@ public static class AuditRecordJson
     [ThreadStatic]
     private static System.Buffers.ArrayBufferWriter<byte>? _buffer;
 
-    /// <summary>The record's JSON, UTF-8, in a buffer of this thread's that the next call on the thread reuses.</summary>
-    public static ReadOnlySpan<byte> WriteToThreadBuffer(AuditRecord record) => WriteToThreadBuffer(record, record.Seq, record.PrevHash, record.Hash);
-
-    /// <summary>As <see cref="WriteToThreadBuffer(AuditRecord)"/>, with the chain's fields given: no copy of the record to change them.</summary>
+    /// <summary>
+    /// The record's JSON, UTF-8, with the chain's fields given (no copy of the record to change them), in a buffer of
+    /// this thread's that the next call on the thread reuses.
+    /// </summary>
     internal static ReadOnlySpan<byte> WriteToThreadBuffer(AuditRecord record, long seq, string prevHash, string hash)
     {
         var buffer = _buffer is { Capacity: <= RetainedBufferBytes } kept ? kept : _buffer = new System.Buffers.ArrayBufferWriter<byte>(2048);

@@ -20,11 +20,13 @@ public static class CanonicalJson
     public static (string Text, string Hash) CanonicalizeAndHash(IEnumerable<KeyValuePair<string, JsonElement>> members)
     {
         var utf8 = Written(writer => WriteObject(members, writer)).WrittenSpan;
-        return (Encoding.UTF8.GetString(utf8), Convert.ToHexStringLower(SHA256.HashData(utf8)));
+        return (Encoding.UTF8.GetString(utf8), HexSha256(utf8));
     }
 
     /// <summary>Lower-case hex SHA-256 of the UTF-8 text.</summary>
-    public static string Hash(string canonical) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
+    public static string Hash(string canonical) => HexSha256(Encoding.UTF8.GetBytes(canonical));
+
+    private static string HexSha256(ReadOnlySpan<byte> utf8) => Convert.ToHexStringLower(SHA256.HashData(utf8));
 
     /// <summary>Indented form of canonical JSON, for readable diffs.</summary>
     public static string Pretty(string canonical)

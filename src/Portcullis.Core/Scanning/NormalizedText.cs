@@ -15,7 +15,8 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
     public static NormalizedText From(string raw, string location, bool binaryContent = false)
     {
         // Most tool output is plain printable ASCII: nothing to remove or fold.
-        if (!raw.AsSpan().ContainsAnyExcept(PlainAscii))
+        var first = raw.AsSpan().IndexOfAnyExcept(PlainAscii);
+        if (first < 0)
         {
             return new NormalizedText(raw, binaryContent ? [] : DecodedBase64Runs(raw), []);
         }
@@ -32,7 +33,7 @@ public sealed record NormalizedText(string Visible, IReadOnlyList<string> Hidden
         // scripts) is kept whole and not rebuilt. raw[kept..] is what is kept and not yet copied.
         StringBuilder? visible = null;
         var kept = 0;
-        for (var i = 0; i < raw.Length; i++)
+        for (var i = first; i < raw.Length; i++)
         {
             // Plain text is kept: go to the next character that needs a look.
             if (raw.AsSpan(i).IndexOfAnyExcept(PlainAscii) is var plain and not 0)
