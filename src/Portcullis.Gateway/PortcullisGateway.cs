@@ -72,21 +72,14 @@ public static class PortcullisGateway
             o.SessionOwner = context => Principal.From(context.User)?.SessionOwnerKey;
         });
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => new SqliteDatabase(config.SqlitePath()));
-        services.AddSingleton<IConfigHistoryStore, SqliteConfigHistoryStore>();
-        services.AddSingleton<IMemberTokenStore, SqliteMemberTokenStore>();
+        services.AddPortcullisStorage(config);
         services.AddSingleton<MemberTokens>();
-        services.AddSingleton<IKillSwitchStore, SqliteKillSwitchStore>();
         services.AddSingleton<KillSwitches>();
         services.AddSingleton<LimitState>();
-        services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
         services.AddSingleton<ServerRegistry>();
-        services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
         services.AddSingleton<SubmittedServers>();
-        services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<SqliteDatabase>(), config.Audit.Fsync));
         services.AddSingleton(_ => AuditSigner.LoadOrCreate(config.PathFromConfig(config.Audit.SigningKey)));
         services.AddSingleton<AuditLog>();
-        services.AddSingleton<Portcullis.Approvals.IApprovalStore, SqliteApprovalStore>();
         services.AddSingleton<Portcullis.Approvals.ApprovalService>();
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(sp => new Portcullis.Approvals.ApprovalWebhooks(
@@ -110,7 +103,6 @@ public static class PortcullisGateway
         services.AddAuthentication(PortcullisAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, PortcullisAuthenticationHandler>(PortcullisAuthenticationHandler.SchemeName, null);
         services.AddSingleton<SessionHub>();
-        services.AddSingleton(sp => SecretStores.Open(config, sp.GetRequiredService<SqliteDatabase>()));
         services.AddSingleton<Portcullis.Secrets.SecretReferences>();
         services.AddSingleton<SecretRotation>();
         services.AddHostedService(sp => sp.GetRequiredService<SecretRotation>());

@@ -1,20 +1,17 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using Portcullis.Secrets;
 
 namespace Portcullis.Storage.Sqlite;
 
-/// <summary>
-/// Secrets encrypted at rest in SQLite with AES-256-GCM: a fresh nonce per write, the secret's name as associated
-/// data (a ciphertext moved to another name does not decrypt). Without a key the store refuses to read or write.
-/// </summary>
+/// <summary>Secrets in SQLite, encrypted at rest (<see cref="SecretCipher"/>).</summary>
 public sealed class SqliteSecretStore(SqliteDatabase database, byte[]? key) : ISecretStore
 {
+    private readonly SecretCipher _cipher = new(key);
+
     /// <inheritdoc />
     public async Task<(string Value, long Version)?> GetAsync(string name, CancellationToken cancellationToken)
     {
-        var aes = Cipher();
+        _cipher.EnsureKey();
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT nonce, ciphertext, tag, version FROM secrets WHERE name = $name";
@@ -25,23 +22,14 @@ public sealed class SqliteSecretStore(SqliteDatabase database, byte[]? key) : IS
             return null;
         }
 
-        var nonce = (byte[])reader.GetValue(0);
-        var ciphertext = (byte[])reader.GetValue(1);
-        var tag = (byte[])reader.GetValue(2);
-        var plain = new byte[ciphertext.Length];
-        aes.Decrypt(nonce, ciphertext, tag, plain, Encoding.UTF8.GetBytes(name));
-        return (Encoding.UTF8.GetString(plain), reader.GetInt64(3));
+        var stored = new SecretCipher.Sealed((byte[])reader.GetValue(0), (byte[])reader.GetValue(1), (byte[])reader.GetValue(2));
+        return (_cipher.Open(name, stored), reader.GetInt64(3));
     }
 
     /// <inheritdoc />
     public async Task<long> SetAsync(string name, string value, CancellationToken cancellationToken)
     {
-        var aes = Cipher();
-        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
-        var plain = Encoding.UTF8.GetBytes(value);
-        var ciphertext = new byte[plain.Length];
-        var tag = new byte[AesGcm.TagByteSizes.MaxSize];
-        aes.Encrypt(nonce, plain, ciphertext, tag, Encoding.UTF8.GetBytes(name));
+        var (nonce, ciphertext, tag) = _cipher.Seal(name, value);
         var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
@@ -83,8 +71,4 @@ public sealed class SqliteSecretStore(SqliteDatabase database, byte[]? key) : IS
 
         return secrets;
     }
-
-    private AesGcm Cipher() => key is { Length: 32 }
-        ? new AesGcm(key, AesGcm.TagByteSizes.MaxSize)
-        : throw new SecretUnavailableException("the secret store has no key: set PORTCULLIS_SECRETS_KEY (32 random bytes, base64) or secrets.keyFile");
 }

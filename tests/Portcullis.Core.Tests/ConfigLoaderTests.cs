@@ -60,6 +60,31 @@ public sealed class ConfigLoaderTests
     }
 
     [Fact]
+    public void A_postgres_store_is_read_with_the_variable_that_holds_its_password()
+    {
+        var config = ConfigLoader.Parse("""
+            storage:
+              postgres:
+                connectionString: "Host=db.internal;Database=portcullis;Username=gateway"
+                passwordEnv: PORTCULLIS_DB_PASSWORD
+            """);
+
+        Assert.Equal("Host=db.internal;Database=portcullis;Username=gateway", config.Storage.Postgres?.ConnectionString);
+        Assert.Equal("PORTCULLIS_DB_PASSWORD", config.Storage.Postgres?.PasswordEnv);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Username=gateway;Password=hunter2", "storage.postgres.connectionString", "must not hold the password")]
+    [InlineData("Host=db; pwd = hunter2", "storage.postgres.connectionString", "must not hold the password")]
+    [InlineData("", "storage.postgres", "connectionString is required")]
+    public void A_postgres_store_with_a_password_in_the_file_or_no_connection_string_is_refused(string connectionString, string key, string message)
+    {
+        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse($"storage:\n  postgres:\n    connectionString: \"{connectionString}\"\n"));
+        Assert.Contains(ex.Errors, e => e.Key == key && e.Message.Contains(message, StringComparison.Ordinal));
+        Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_key_in_the_wrong_case_gets_a_hint()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("servers:\n  - id: a\n    Command: x\n"));

@@ -117,7 +117,7 @@ internal static class TokenCommand
         parse.GetValue(config) is { } file
             ? await RunLocalAsync(file, async loaded =>
             {
-                var store = new SqliteMemberTokenStore(new SqliteDatabase(loaded.SqlitePath()));
+                var store = Gateway.Hosting.Storage.OpenMemberTokens(loaded);
                 await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
             })
             : await RunRemoteAsync(parse, url, token, remote);
@@ -197,7 +197,7 @@ internal static class TokenCommand
         }
     }
 
-    private sealed record LocalStore(SqliteMemberTokenStore Store, MemberTokens Tokens)
+    private sealed record LocalStore(IMemberTokenStore Store, MemberTokens Tokens)
     {
         public Task<(string Token, MemberToken Record)> IssueAsync(MemberTokenRequest request, string issuedBy, CancellationToken ct) => Tokens.IssueAsync(request, issuedBy, ct);
     }

@@ -15,6 +15,9 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     private int _pendingCount;
     private long _checkpointAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private const int MaxBatch = 512;
+
+    // Replicas sharing a store take turns at its head; a batch that loses this many races in a row fails closed.
+    private const int MaxRelinks = 64;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _pending = new();
     private readonly List<(AuditRecord Record, TaskCompletionSource<AuditRecord> Done)> _batch = new(MaxBatch);
     private readonly SemaphoreSlim _writing = new(1, 1);
@@ -110,34 +113,42 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
 
         Interlocked.Add(ref _pendingCount, -batch.Count);
         Volatile.Write(ref _lastBatchSize, batch.Count);
-        var seq = _lastSeq;
-        var hash = _lastHash;
         var linked = new LinkedAuditRecord[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        for (var attempt = 1; ; attempt++)
         {
-            linked[i] = AuditChain.LinkForStorage(batch[i].Record, ++seq, hash);
-            hash = linked[i].Record.Hash;
-        }
-
-        try
-        {
-            await store.AppendAsync(linked, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Healthy = false;
-            LogWriteFailed(batch.Count, ex.Message);
-            var failure = new AuditUnavailableException(ex.Message, ex);
-            foreach (var (_, done) in batch)
+            var (seq, hash) = (_lastSeq, _lastHash);
+            for (var i = 0; i < batch.Count; i++)
             {
-                done.TrySetException(failure);
+                linked[i] = AuditChain.LinkForStorage(batch[i].Record, ++seq, hash);
+                hash = linked[i].Record.Hash;
             }
 
-            return;
+            try
+            {
+                await store.AppendAsync(linked, CancellationToken.None).ConfigureAwait(false);
+                break;
+            }
+            catch (AuditChainMovedException moved) when (attempt < MaxRelinks)
+            {
+                // A replica sharing the store appended first: link the batch after its records and try again.
+                (_lastSeq, _lastHash) = (moved.Seq, moved.Hash);
+            }
+            catch (Exception ex)
+            {
+                Healthy = false;
+                LogWriteFailed(batch.Count, ex.Message);
+                var failure = new AuditUnavailableException(ex.Message, ex);
+                foreach (var (_, done) in batch)
+                {
+                    done.TrySetException(failure);
+                }
+
+                return;
+            }
         }
 
-        _lastSeq = seq;
-        _lastHash = hash;
+        _lastSeq = linked[^1].Record.Seq;
+        _lastHash = linked[^1].Record.Hash;
         Committed += linked.Length;
         Healthy = true;
         for (var i = 0; i < batch.Count; i++)

@@ -645,12 +645,48 @@ public static class ConfigLoader
         private StorageConfig ReadStorage(YamlNode node)
         {
             var result = new StorageConfig();
-            foreach (var (_, value) in Entries(node, "storage", "sqlite"))
+            foreach (var (key, value) in Entries(node, "storage", "sqlite", "postgres"))
             {
-                result = result with { Sqlite = ReadString(value, "storage.sqlite") ?? result.Sqlite };
+                result = key switch
+                {
+                    "sqlite" => result with { Sqlite = ReadString(value, "storage.sqlite") ?? result.Sqlite },
+                    _ => result with { Postgres = ReadPostgres(value, "storage.postgres") },
+                };
             }
 
             return result;
+        }
+
+        private PostgresConfig? ReadPostgres(YamlNode node, string path)
+        {
+            string? connectionString = null;
+            string? passwordEnv = null;
+            foreach (var (key, value) in Entries(node, path, "connectionString", "passwordEnv"))
+            {
+                if (key == "connectionString")
+                {
+                    connectionString = ReadString(value, path + ".connectionString");
+                }
+                else
+                {
+                    passwordEnv = ReadString(value, path + ".passwordEnv");
+                }
+            }
+
+            if (string.IsNullOrWhiteSpace(connectionString))
+            {
+                Error(path, node, "connectionString is required (for example \"Host=db.internal;Database=portcullis;Username=portcullis\")");
+                return null;
+            }
+
+            // A configuration file is read by many and often committed: a password in it is a leaked password.
+            if (System.Text.RegularExpressions.Regex.IsMatch(connectionString, @"(^|;)\s*(password|pwd)\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
+            {
+                Error(path + ".connectionString", node, "the connection string must not hold the password: name the variable that holds it in passwordEnv, or set PGPASSWORD");
+                return null;
+            }
+
+            return new PostgresConfig { ConnectionString = connectionString, PasswordEnv = passwordEnv };
         }
 
         private ServerConfig ReadServer(YamlNode node, string path)

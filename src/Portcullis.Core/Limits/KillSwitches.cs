@@ -45,10 +45,30 @@ public sealed class KillSwitches(IKillSwitchStore store, TimeProvider time)
     {
         var kill = new KillSwitch(target, id, time.GetUtcNow(), engagedBy, reason);
         await store.EngageAsync(kill, cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(engaged => engaged.Where(k => k.Key != (target, id)).Append(new KeyValuePair<(KillTarget, string), KillSwitch>((target, id), kill)).ToFrozenDictionary(k => k.Key, k => k.Value)).ConfigureAwait(false);
+        return kill;
+    }
+
+    /// <summary>
+    /// Reads the switches again after another replica sharing the store changed them: switches it engaged stop new
+    /// and in-flight calls here too, and close the member's sessions; switches it released stop nothing any more.
+    /// </summary>
+    public async Task RefreshAsync(CancellationToken cancellationToken)
+    {
+        var stored = (await store.ListAsync(cancellationToken).ConfigureAwait(false)).ToFrozenDictionary(k => (k.Target, k.Id));
+        await ApplyAsync(_ => stored).ConfigureAwait(false);
+    }
+
+    /// <summary>Puts the switches <paramref name="next"/> makes of the current ones in force: cancels the calls in flight they stop and closes newly killed members' sessions.</summary>
+    private async Task ApplyAsync(Func<FrozenDictionary<(KillTarget, string), KillSwitch>, FrozenDictionary<(KillTarget, string), KillSwitch>> next)
+    {
         List<(InFlight Call, KillSwitch By)> cut = [];
+        List<string> members;
         lock (_inFlightLock)
         {
-            Volatile.Write(ref _engaged, _engaged.Where(k => k.Key != (target, id)).Append(new KeyValuePair<(KillTarget, string), KillSwitch>((target, id), kill)).ToFrozenDictionary(k => k.Key, k => k.Value));
+            var engaged = next(_engaged);
+            members = engaged.Keys.Where(k => k.Item1 == KillTarget.Member && !_engaged.ContainsKey(k)).Select(k => k.Item2).ToList();
+            Volatile.Write(ref _engaged, engaged);
             foreach (var call in _inFlight)
             {
                 if (Stopping(call.ServerId, call.Tool, call.Principal) is { } stopping)
@@ -64,12 +84,13 @@ public sealed class KillSwitches(IKillSwitchStore store, TimeProvider time)
             call.Cut(by);
         }
 
-        if (target == KillTarget.Member && MemberKilled is { } handler)
+        if (MemberKilled is { } handler)
         {
-            await handler(id).ConfigureAwait(false);
+            foreach (var member in members)
+            {
+                await handler(member).ConfigureAwait(false);
+            }
         }
-
-        return kill;
     }
 
     /// <summary>Releases a switch; false when it was not engaged.</summary>

@@ -20,7 +20,7 @@ public sealed partial class ServerRegistry(IRegistryStore store, GatewayConfigPr
     private readonly ConcurrentDictionary<string, (UpstreamCatalog Catalog, int Version, RegistryView View)> _views = new(StringComparer.Ordinal);
     private int _version;
 
-    /// <summary>Loads records and pins from the store.</summary>
+    /// <summary>Loads records and pins from the store; again whenever a replica sharing it announces a change.</summary>
     public async Task LoadAsync(CancellationToken cancellationToken)
     {
         foreach (var record in await store.ListServersAsync(cancellationToken).ConfigureAwait(false))
@@ -32,6 +32,9 @@ public sealed partial class ServerRegistry(IRegistryStore store, GatewayConfigPr
         {
             _pins[server] = pins.ToDictionary(p => p.Key, StringComparer.Ordinal);
         }
+
+        // Views built from what was kept before are rebuilt (a replica sharing the store may have changed it).
+        Interlocked.Increment(ref _version);
     }
 
     /// <summary>The server's record: stored, or derived from the configuration (pre-approved or proposed).</summary>

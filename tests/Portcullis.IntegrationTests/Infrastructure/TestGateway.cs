@@ -14,10 +14,12 @@ namespace Portcullis.IntegrationTests.Infrastructure;
 internal sealed class TestGateway : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string? _storage;
 
-    private TestGateway(WebApplication app, string directory, string configPath, string token)
+    private TestGateway(WebApplication app, string directory, string configPath, string token, string? storage)
     {
         _app = app;
+        _storage = storage;
         Directory = directory;
         ConfigPath = configPath;
         Token = token;
@@ -44,17 +46,20 @@ internal sealed class TestGateway : IAsyncDisposable
     /// <summary>Log lines the gateway wrote, for assertions about what it reports.</summary>
     public CapturedLog Log { get; } = new();
 
-    /// <summary>Starts a gateway whose configuration is <c>gateway:</c> on port 0 plus <paramref name="body"/> (servers, virtualServers…).</summary>
-    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true, string gatewaySettings = "", string? directory = null)
+    /// <summary>
+    /// Starts a gateway whose configuration is <c>gateway:</c> on port 0 plus <paramref name="body"/> (servers,
+    /// virtualServers…), on its own SQLite file unless <paramref name="storage"/> gives another <c>storage:</c> block.
+    /// </summary>
+    public static async Task<TestGateway> StartAsync(string body, CancellationToken cancellationToken, bool waitForServers = true, string gatewaySettings = "", string? directory = null, string? storage = null)
     {
         directory ??= System.IO.Directory.CreateTempSubdirectory("portcullis-test-").FullName;
         var configPath = Path.Combine(directory, "portcullis.yaml");
-        await File.WriteAllTextAsync(configPath, Compose(body, gatewaySettings), cancellationToken);
+        await File.WriteAllTextAsync(configPath, Compose(body, gatewaySettings, storage), cancellationToken);
         var log = new CapturedLog();
         var app = PortcullisGateway.Create(ConfigLoader.LoadFile(configPath), logging => logging.AddProvider(log).SetMinimumLevel(LogLevel.Debug));
         await app.StartAsync(cancellationToken);
         var (token, _) = await app.Services.GetRequiredService<MemberTokens>().IssueAsync(new MemberTokenRequest { Member = "tester", Roles = ["admin"] }, "test", cancellationToken);
-        var gateway = new TestGateway(app, directory, configPath, token);
+        var gateway = new TestGateway(app, directory, configPath, token, storage);
         gateway.Log.Attach(log);
         if (waitForServers)
         {
@@ -75,12 +80,11 @@ internal sealed class TestGateway : IAsyncDisposable
               resources: ["*"]
         """;
 
-    public static string Compose(string body, string gatewaySettings = "") => $"""
+    public static string Compose(string body, string gatewaySettings = "", string? storage = null) => $"""
         gateway:
           listen: http://127.0.0.1:0
         {gatewaySettings}
-        storage:
-          sqlite: gateway.db
+        {storage ?? "storage:\n  sqlite: gateway.db"}
         {body}
         {(body.Contains("policy:", StringComparison.Ordinal) ? "" : AllowEverything)}
         """;
@@ -106,7 +110,7 @@ internal sealed class TestGateway : IAsyncDisposable
         reloader.Reloaded += handler;
         try
         {
-            await File.WriteAllTextAsync(ConfigPath, Compose(body), cancellationToken);
+            await File.WriteAllTextAsync(ConfigPath, Compose(body, storage: _storage), cancellationToken);
             return await outcome.Task.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken);
         }
         finally

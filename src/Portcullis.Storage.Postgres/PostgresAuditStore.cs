@@ -1,0 +1,230 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using Portcullis.Audit;
+
+namespace Portcullis.Storage.Postgres;
+
+/// <summary>
+/// The audit chain in PostgreSQL, shared by every replica. One row per record, the full record as the JSON its hash
+/// covers, a few columns to filter on. <c>audit_head</c> holds the chain's last seq and hash; an append locks that
+/// row, so replicas append one batch at a time, and a batch linked to a head that has moved is refused with
+/// <see cref="AuditChainMovedException"/> for its writer to link again: the chain stays one line without gaps.
+/// </summary>
+public sealed class PostgresAuditStore(PostgresDatabase database) : IAuditStore
+{
+    private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
+
+    /// <inheritdoc />
+    public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
+    {
+        // The head, not the last row: retention may have pruned every row.
+        await using var command = database.Command(
+            "SELECT h.seq, h.hash, a.record FROM audit_head h LEFT JOIN audit a ON a.seq = h.seq WHERE h.id = 1");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.GetInt64(0) == 0)
+        {
+            return null;
+        }
+
+        return reader.IsDBNull(2)
+            ? new AuditRecord { Seq = reader.GetInt64(0), Hash = reader.GetString(1), Time = DateTimeOffset.UnixEpoch, Kind = "pruned", Outcome = "pruned" }
+            : Deserialize(reader.GetString(2));
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<LinkedAuditRecord> records, CancellationToken cancellationToken)
+    {
+        if (records.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var head = new NpgsqlCommand("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", connection, transaction))
+        await using (var reader = await head.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var (seq, hash) = (reader.GetInt64(0), reader.GetString(1));
+            var first = records[0].Record;
+            if (first.Seq != seq + 1 || first.PrevHash != hash)
+            {
+                throw new AuditChainMovedException(seq, hash);
+            }
+        }
+
+        var count = records.Count;
+        var seqs = new long[count];
+        var times = new DateTimeOffset[count];
+        var kinds = new string[count];
+        var subjects = new string?[count];
+        var targets = new string?[count];
+        var outcomes = new string[count];
+        var texts = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            var (record, json) = records[i];
+            seqs[i] = record.Seq;
+            times[i] = record.Time.ToUniversalTime();
+            kinds[i] = record.Kind;
+            subjects[i] = record.Subject;
+            targets[i] = record.Target;
+            outcomes[i] = record.Outcome;
+            texts[i] = Encoding.UTF8.GetString(json);
+        }
+
+        // One statement for the batch: the rows travel as arrays.
+        await using (var insert = new NpgsqlCommand(
+            """
+            INSERT INTO audit (seq, time, kind, subject, target, outcome, record)
+            SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+            """, connection, transaction))
+        {
+            insert.Parameters.Add(new() { Value = seqs });
+            insert.Parameters.Add(new() { Value = times });
+            insert.Parameters.Add(new() { Value = kinds });
+            insert.Parameters.Add(new() { Value = subjects });
+            insert.Parameters.Add(new() { Value = targets });
+            insert.Parameters.Add(new() { Value = outcomes });
+            insert.Parameters.Add(new() { Value = texts });
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var move = new NpgsqlCommand("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", connection, transaction))
+        {
+            var last = records[count - 1].Record;
+            move.Parameters.Add(new() { Value = last.Seq });
+            move.Parameters.Add(new() { Value = last.Hash });
+            await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<AuditRecord>> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        await using var command = database.Command("");
+        var where = new List<string>();
+        string Bind(object value)
+        {
+            command.Parameters.Add(new() { Value = value });
+            return "$" + command.Parameters.Count;
+        }
+
+        if (query.Subject is { } subject)
+        {
+            where.Add("subject = " + Bind(subject));
+        }
+
+        if (query.Target is { } target)
+        {
+            where.Add($"target LIKE {Bind(GlobToLike(target))}");
+        }
+
+        if (query.Kind is { } kind)
+        {
+            where.Add($"kind LIKE {Bind(GlobToLike(kind))}");
+        }
+
+        if (query.Outcome is { } outcome)
+        {
+            where.Add(outcome == "denied" ? $"outcome = ANY ({Bind(DenialOutcomes)})" : "outcome = " + Bind(outcome));
+        }
+
+        if (query.Since is { } since)
+        {
+            where.Add("time >= " + Bind(since.ToUniversalTime()));
+        }
+
+        if (query.AfterSeq is { } after)
+        {
+            where.Add("seq > " + Bind(after));
+        }
+
+        var limit = Bind(Math.Clamp(query.Limit, 1, 10_000));
+        var filter = where.Count == 0 ? "" : "WHERE " + string.Join(" AND ", where);
+        command.CommandText = query.Newest
+            ? $"SELECT record FROM (SELECT seq, record FROM audit {filter} ORDER BY seq DESC LIMIT {limit}) newest ORDER BY seq"
+            : $"SELECT record FROM audit {filter} ORDER BY seq LIMIT {limit}";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var records = new List<AuditRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            records.Add(Deserialize(reader.GetString(0)));
+        }
+
+        return records;
+    }
+
+    /// <inheritdoc />
+    public async Task PruneAsync(long seq, CancellationToken cancellationToken)
+    {
+        await using var command = database.Command("DELETE FROM audit WHERE seq <= $1");
+        command.Parameters.Add(new() { Value = seq });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task AddCheckpointAsync(Checkpoint checkpoint, CancellationToken cancellationToken)
+    {
+        await using var command = database.Command(
+            """
+            INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (seq) DO UPDATE SET hash = excluded.hash, time = excluded.time, key_id = excluded.key_id, signature = excluded.signature
+            """);
+        command.Parameters.Add(new() { Value = checkpoint.Seq });
+        command.Parameters.Add(new() { Value = checkpoint.Hash });
+        command.Parameters.Add(new() { Value = checkpoint.Time.ToUniversalTime() });
+        command.Parameters.Add(new() { Value = checkpoint.KeyId });
+        command.Parameters.Add(new() { Value = checkpoint.Signature });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Checkpoint>> ListCheckpointsAsync(CancellationToken cancellationToken)
+    {
+        await using var command = database.Command("SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY seq");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var checkpoints = new List<Checkpoint>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            checkpoints.Add(new Checkpoint(reader.GetInt64(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3), reader.GetString(4)));
+        }
+
+        return checkpoints;
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AuditRecord> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = database.Command("SELECT record FROM audit ORDER BY seq");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return Deserialize(reader.GetString(0));
+        }
+    }
+
+    /// <summary>A glob (<c>*</c>, <c>?</c>) as a LIKE pattern, with LIKE's own wildcards taken literally.</summary>
+    internal static string GlobToLike(string glob)
+    {
+        var like = new StringBuilder(glob.Length + 4);
+        foreach (var c in glob)
+        {
+            like.Append(c switch
+            {
+                '*' => "%",
+                '?' => "_",
+                '%' or '_' or '\\' => "\\" + c,
+                _ => c.ToString(),
+            });
+        }
+
+        return like.ToString();
+    }
+
+    private static AuditRecord Deserialize(string json) => JsonSerializer.Deserialize<AuditRecord>(json)!;
+}
