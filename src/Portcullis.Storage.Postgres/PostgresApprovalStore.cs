@@ -3,27 +3,32 @@ using Portcullis.Approvals;
 
 namespace Portcullis.Storage.Postgres;
 
-/// <summary>Approval requests in PostgreSQL, each stored as JSON with the columns needed to find it.</summary>
+/// <summary>
+/// Approval requests in PostgreSQL, each stored as JSON with the columns needed to find it. Every write tells the
+/// replicas (<see cref="PostgresChanges"/>), so a call held on one replica hears at once of a decision made on another.
+/// </summary>
 public sealed class PostgresApprovalStore(PostgresDatabase database) : IApprovalStore
 {
+    /// <summary>What a change to approval requests is announced as.</summary>
+    public const string Change = "approvals";
+
     /// <inheritdoc />
-    public async Task SaveAsync(ApprovalRequest request, CancellationToken cancellationToken)
-    {
-        await using var command = database.Command(
+    public async Task SaveAsync(ApprovalRequest request, CancellationToken cancellationToken) =>
+        await database.ExecuteAndAnnounceAsync(Change, 
             """
             INSERT INTO approvals (id, requester_key, tool, arguments_hash, status, created_at, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
             ON CONFLICT (id) DO UPDATE SET requester_key = excluded.requester_key, tool = excluded.tool, arguments_hash = excluded.arguments_hash,
                 status = excluded.status, created_at = excluded.created_at, record = excluded.record
-            """);
-        command.Parameters.Add(new() { Value = request.Id });
-        command.Parameters.Add(new() { Value = request.RequesterKey });
-        command.Parameters.Add(new() { Value = request.Tool });
-        command.Parameters.Add(new() { Value = request.ArgumentsHash });
-        command.Parameters.Add(new() { Value = request.Status.ToString() });
-        command.Parameters.Add(new() { Value = request.CreatedAt.ToUniversalTime() });
-        command.Parameters.Add(new() { Value = JsonSerializer.Serialize(request) });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
+            """,
+            [request.Id, request.RequesterKey, request.Tool, request.ArgumentsHash, request.Status.ToString(), request.CreatedAt.ToUniversalTime(), JsonSerializer.Serialize(request)],
+            cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async Task<bool> ReplaceAsync(ApprovalRequest read, ApprovalRequest updated, CancellationToken cancellationToken) =>
+        await database.ExecuteAndAnnounceAsync(Change, 
+            "UPDATE approvals SET status = $2, record = $3 WHERE id = $1 AND record = $4",
+            [read.Id, updated.Status.ToString(), JsonSerializer.Serialize(updated), JsonSerializer.Serialize(read)],
+            cancellationToken).ConfigureAwait(false) == 1;
 
     /// <inheritdoc />
     public async Task<ApprovalRequest?> GetAsync(string id, CancellationToken cancellationToken) =>

@@ -162,13 +162,34 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>A command on a pooled connection of its own.</summary>
     public NpgsqlCommand Command(string sql) => DataSource.CreateCommand(sql);
 
-    /// <summary>Announces to every replica that <paramref name="what"/> changed, when <paramref name="transaction"/> commits.</summary>
-    internal static async Task NotifyAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string what, CancellationToken cancellationToken)
+    /// <summary>Runs <paramref name="write"/> in a transaction that also announces <paramref name="change"/> to every replica on commit.</summary>
+    internal async Task<T> WriteAndAnnounceAsync<T>(string change, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> write, CancellationToken cancellationToken)
     {
-        await using var notify = new NpgsqlCommand($"SELECT pg_notify('{Channel}', $1)", connection, transaction);
-        notify.Parameters.Add(new NpgsqlParameter { Value = what });
-        await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var result = await write(connection, transaction).ConfigureAwait(false);
+        await using (var notify = new NpgsqlCommand($"SELECT pg_notify('{Channel}', $1)", connection, transaction))
+        {
+            notify.Parameters.Add(new NpgsqlParameter { Value = change });
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return result;
     }
+
+    /// <summary>One statement with positional values (null for SQL NULL), announced as <paramref name="change"/>; returns the rows it touched.</summary>
+    internal Task<int> ExecuteAndAnnounceAsync(string change, string sql, object?[] values, CancellationToken cancellationToken) =>
+        WriteAndAnnounceAsync(change, async (connection, transaction) =>
+        {
+            await using var command = new NpgsqlCommand(sql, connection, transaction);
+            foreach (var value in values)
+            {
+                command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value });
+            }
+
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
     /// <inheritdoc />
     public void Dispose() => DataSource.Dispose();

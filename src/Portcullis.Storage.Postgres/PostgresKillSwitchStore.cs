@@ -23,43 +23,17 @@ public sealed class PostgresKillSwitchStore(PostgresDatabase database) : IKillSw
     }
 
     /// <inheritdoc />
-    public async Task EngageAsync(KillSwitch kill, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var command = new Npgsql.NpgsqlCommand(
+    public async Task EngageAsync(KillSwitch kill, CancellationToken cancellationToken) =>
+        await database.ExecuteAndAnnounceAsync(
+            Change,
             """
             INSERT INTO kill_switches (target, id, engaged_at, engaged_by, reason) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT (target, id) DO UPDATE SET engaged_at = excluded.engaged_at, engaged_by = excluded.engaged_by, reason = excluded.reason
-            """, connection, transaction))
-        {
-            command.Parameters.Add(new() { Value = kill.Target.ToString() });
-            command.Parameters.Add(new() { Value = kill.Id });
-            command.Parameters.Add(new() { Value = kill.EngagedAt.ToUniversalTime() });
-            command.Parameters.Add(new() { Value = kill.EngagedBy });
-            command.Parameters.Add(new() { Value = (object?)kill.Reason ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await PostgresDatabase.NotifyAsync(connection, transaction, Change, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+            """,
+            [kill.Target.ToString(), kill.Id, kill.EngagedAt.ToUniversalTime(), kill.EngagedBy, kill.Reason],
+            cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async Task<bool> ReleaseAsync(KillTarget target, string id, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        bool released;
-        await using (var command = new Npgsql.NpgsqlCommand("DELETE FROM kill_switches WHERE target = $1 AND id = $2", connection, transaction))
-        {
-            command.Parameters.Add(new() { Value = target.ToString() });
-            command.Parameters.Add(new() { Value = id });
-            released = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
-        }
-
-        await PostgresDatabase.NotifyAsync(connection, transaction, Change, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return released;
-    }
+    public async Task<bool> ReleaseAsync(KillTarget target, string id, CancellationToken cancellationToken) =>
+        await database.ExecuteAndAnnounceAsync(Change, "DELETE FROM kill_switches WHERE target = $1 AND id = $2", [target.ToString(), id], cancellationToken).ConfigureAwait(false) == 1;
 }

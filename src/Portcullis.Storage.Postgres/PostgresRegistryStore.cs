@@ -40,54 +40,42 @@ public sealed class PostgresRegistryStore(PostgresDatabase database) : IRegistry
     }
 
     /// <inheritdoc />
-    public async Task SaveServerAsync(ServerRecord record, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await SaveAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
-        await PostgresDatabase.NotifyAsync(connection, transaction, Change, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public async Task SaveServerAsync(ServerRecord record, CancellationToken cancellationToken) =>
+        await database.WriteAndAnnounceAsync(Change, (connection, transaction) => SaveAsync(connection, transaction, record, cancellationToken), cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
-    public async Task ApproveAsync(ServerRecord record, IReadOnlyList<Pin> pins, string diff, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await SaveAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
-        await using (var delete = new NpgsqlCommand("DELETE FROM registry_pins WHERE server_id = $1", connection, transaction))
+    public async Task ApproveAsync(ServerRecord record, IReadOnlyList<Pin> pins, string diff, CancellationToken cancellationToken) =>
+        await database.WriteAndAnnounceAsync(Change, async (connection, transaction) =>
         {
-            delete.Parameters.Add(new() { Value = record.Id });
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await SaveAsync(connection, transaction, record, cancellationToken).ConfigureAwait(false);
+            await using (var delete = new NpgsqlCommand("DELETE FROM registry_pins WHERE server_id = $1", connection, transaction))
+            {
+                delete.Parameters.Add(new() { Value = record.Id });
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-        await using (var insert = new NpgsqlCommand(
-            "INSERT INTO registry_pins (server_id, kind, name, hash, canonical) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])", connection, transaction))
-        {
-            insert.Parameters.Add(new() { Value = record.Id });
-            insert.Parameters.Add(new() { Value = pins.Select(p => p.Kind).ToArray() });
-            insert.Parameters.Add(new() { Value = pins.Select(p => p.Name).ToArray() });
-            insert.Parameters.Add(new() { Value = pins.Select(p => p.Hash).ToArray() });
-            insert.Parameters.Add(new() { Value = pins.Select(p => p.Canonical).ToArray() });
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            await using (var insert = new NpgsqlCommand(
+                "INSERT INTO registry_pins (server_id, kind, name, hash, canonical) SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])", connection, transaction))
+            {
+                insert.Parameters.Add(new() { Value = record.Id });
+                insert.Parameters.Add(new() { Value = pins.Select(p => p.Kind).ToArray() });
+                insert.Parameters.Add(new() { Value = pins.Select(p => p.Name).ToArray() });
+                insert.Parameters.Add(new() { Value = pins.Select(p => p.Hash).ToArray() });
+                insert.Parameters.Add(new() { Value = pins.Select(p => p.Canonical).ToArray() });
+                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
 
-        await using (var history = new NpgsqlCommand(
-            "INSERT INTO registry_approvals (server_id, approved_by, at, justification, diff) VALUES ($1, $2, $3, $4, $5)", connection, transaction))
-        {
+            await using var history = new NpgsqlCommand(
+                "INSERT INTO registry_approvals (server_id, approved_by, at, justification, diff) VALUES ($1, $2, $3, $4, $5)", connection, transaction);
             history.Parameters.Add(new() { Value = record.Id });
             history.Parameters.Add(new() { Value = record.ApprovedBy ?? "" });
             history.Parameters.Add(new() { Value = (record.ApprovedAt ?? record.UpdatedAt).ToUniversalTime() });
             history.Parameters.Add(new() { Value = (object?)record.Justification ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
             history.Parameters.Add(new() { Value = diff });
-            await history.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+            return await history.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
 
-        await PostgresDatabase.NotifyAsync(connection, transaction, Change, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task SaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ServerRecord record, CancellationToken cancellationToken)
+    private static async Task<int> SaveAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ServerRecord record, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
@@ -101,6 +89,6 @@ public sealed class PostgresRegistryStore(PostgresDatabase database) : IRegistry
         command.Parameters.Add(new() { Value = record.ApprovedAt is { } at ? at.ToUniversalTime() : DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new() { Value = (object?)record.Justification ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new() { Value = record.UpdatedAt.ToUniversalTime() });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -24,6 +24,19 @@ public sealed class SqliteApprovalStore(SqliteDatabase database) : IApprovalStor
     }
 
     /// <inheritdoc />
+    public async Task<bool> ReplaceAsync(ApprovalRequest read, ApprovalRequest updated, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE approvals SET status = $status, record = $record WHERE id = $id AND record = $read";
+        command.Parameters.AddWithValue("$id", read.Id);
+        command.Parameters.AddWithValue("$status", updated.Status.ToString());
+        command.Parameters.AddWithValue("$record", JsonSerializer.Serialize(updated));
+        command.Parameters.AddWithValue("$read", JsonSerializer.Serialize(read));
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1;
+    }
+
+    /// <inheritdoc />
     public async Task<ApprovalRequest?> GetAsync(string id, CancellationToken cancellationToken) =>
         (await ReadAsync("SELECT record FROM approvals WHERE id = $a", id, null, null, cancellationToken).ConfigureAwait(false)).FirstOrDefault();
 

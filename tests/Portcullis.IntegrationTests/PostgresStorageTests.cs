@@ -25,7 +25,14 @@ public sealed class PostgresStorageTests
           rules:
             - id: readers
               roles: [reader]
-              tools: [kb__lookup]
+              tools: [kb__lookup, kb__status]
+          risk:
+            - tools: [kb__status]
+              class: destructive
+          riskDefaults:
+            destructive: approve
+        approvals:
+          wait: 30s
         """;
 
     /// <summary>Two gateways on one fresh database and one folder (same signing and secrets keys, as replicas share).</summary>
@@ -125,6 +132,55 @@ public sealed class PostgresStorageTests
         }
 
         Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync(b, ops, ct));
+    }
+
+    [Fact]
+    public async Task A_call_held_on_one_replica_runs_once_approved_through_the_other_and_the_approval_is_used_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var replicas = await Replicas.StartAsync(upstream.Url, ct);
+        var (a, b) = (replicas.A, replicas.B);
+        var (token, _) = await a.IssueTokenAsync(new MemberTokenRequest { Member = "sam", Roles = ["reader"] }, ct);
+        var (bob, _) = await b.IssueTokenAsync(new MemberTokenRequest { Member = "bob", Roles = ["approver"] }, ct);
+        await using var viaA = await a.ConnectAsync(token: token, cancellationToken: ct);
+
+        var held = viaA.CallToolAsync("kb__status", cancellationToken: ct).AsTask();
+        string? id = null;
+        await Until(async () => (id = (await GetJsonAsync(b, "/admin/api/approvals/?status=pending")).EnumerateArray().FirstOrDefault() is { ValueKind: JsonValueKind.Object } r ? r.GetProperty("id").GetString() : null) is not null, ct);
+        using var approver = new HttpClient { BaseAddress = new Uri(b.Url) };
+        approver.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", bob);
+        using (var approve = await approver.PostAsJsonAsync($"/admin/api/approvals/{id}/approve", new { reason = "checked" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, approve.StatusCode);
+        }
+
+        // The replica holding the call hears of the decision at once, not at its next look at the store (every 5 s).
+        var result = await held.WaitAsync(TimeSpan.FromSeconds(4), ct);
+        Assert.NotEqual(true, result.IsError);
+        Assert.Equal("Used", (await GetJsonAsync(a, $"/admin/api/approvals/{id}")).GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Two_replicas_consuming_one_approval_at_once_get_it_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var postgres = await PostgresServer.GetAsync();
+        var name = await postgres.CreateDatabaseAsync(ct);
+        using var first = new PostgresDatabase(new PostgresConfig { ConnectionString = postgres.ConnectionString(name) });
+        using var second = new PostgresDatabase(new PostgresConfig { ConnectionString = postgres.ConnectionString(name) });
+        var now = DateTimeOffset.UtcNow;
+        var approved = new Portcullis.Approvals.ApprovalRequest
+        {
+            Id = "apr_race", Requester = "sam", RequesterKey = "member:sam", ServerId = "kb", Tool = "kb__status", ArgumentsHash = "h",
+            Risk = "destructive", Reason = "r", RequiredApprovals = 1, Status = Portcullis.Approvals.ApprovalStatus.Approved,
+            CreatedAt = now, ExpiresAt = now.AddHours(1),
+        };
+        await new PostgresApprovalStore(first).SaveAsync(approved, ct);
+
+        var attempts = Enumerable.Range(0, 20).Select(i => new PostgresApprovalStore(i % 2 == 0 ? first : second))
+            .Select(store => Task.Run(async () => await store.ReplaceAsync(approved, approved with { Status = Portcullis.Approvals.ApprovalStatus.Used }, ct), ct));
+        Assert.Equal(1, (await Task.WhenAll(attempts)).Count(won => won));
     }
 
     [Fact]

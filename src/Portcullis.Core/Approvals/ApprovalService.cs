@@ -69,10 +69,11 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
     /// <summary>Waits up to <paramref name="wait"/> for a decision on a pending request; returns it as it then stands.</summary>
     public async Task<ApprovalRequest> WaitAsync(ApprovalRequest request, TimeSpan wait, Func<TimeSpan, Task>? whileWaiting, CancellationToken cancellationToken)
     {
-        var signal = _decided.GetOrAdd(request.Id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         var started = time.GetTimestamp();
         while (true)
         {
+            // The signal is taken before the store is read, so a decision made between the two still wakes this wait.
+            var signal = _decided.GetOrAdd(request.Id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
             var current = await store.GetAsync(request.Id, cancellationToken).ConfigureAwait(false) ?? request;
             var waited = time.GetElapsedTime(started);
             if (current.Status != ApprovalStatus.Pending || waited >= wait)
@@ -89,6 +90,18 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
             var slice = TimeSpan.FromTicks(Math.Min((wait - waited).Ticks, TimeSpan.FromSeconds(5).Ticks));
             await Task.WhenAny(signal.Task, Task.Delay(slice, time, cancellationToken)).ConfigureAwait(false);
             cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Wakes every held call to read its request again: a replica sharing the store may have decided it.</summary>
+    public void Wake()
+    {
+        foreach (var id in _decided.Keys)
+        {
+            if (_decided.TryRemove(id, out var signal))
+            {
+                signal.TrySetResult();
+            }
         }
     }
 
@@ -135,7 +148,11 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
             var updated = approve
                 ? request with { Approvals = [.. request.Approvals, decision], Status = request.Approvals.Count + 1 >= request.RequiredApprovals ? ApprovalStatus.Approved : ApprovalStatus.Pending }
                 : request with { Denial = decision, Status = ApprovalStatus.Denied };
-            await store.SaveAsync(updated, cancellationToken).ConfigureAwait(false);
+            if (!await store.ReplaceAsync(request, updated, cancellationToken).ConfigureAwait(false))
+            {
+                return (request, $"request {id} changed while this decision was made (another gateway replica decided it); look at it again");
+            }
+
             LogDecided(id, approver.Subject, updated.Status.ToString());
             Changed?.Invoke("approval.decided", updated);
             if (updated.Status != ApprovalStatus.Pending && _decided.TryRemove(id, out var signal))
@@ -163,8 +180,8 @@ public sealed partial class ApprovalService(IApprovalStore store, GatewayConfigP
                 return false;
             }
 
-            await store.SaveAsync(request with { Status = ApprovalStatus.Used }, cancellationToken).ConfigureAwait(false);
-            return true;
+            // Single use even across replicas: only one replace from Approved to Used can succeed.
+            return await store.ReplaceAsync(request, request with { Status = ApprovalStatus.Used }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

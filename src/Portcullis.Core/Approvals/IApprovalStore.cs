@@ -6,6 +6,13 @@ public interface IApprovalStore
     /// <summary>Saves (inserts or replaces) a request.</summary>
     Task SaveAsync(ApprovalRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Replaces <paramref name="read"/> with <paramref name="updated"/> only if the stored request is still exactly
+    /// what was read; false when someone (another replica sharing the store) changed it first. This keeps an
+    /// approval single use and a decision final when several gateways decide and consume at once.
+    /// </summary>
+    Task<bool> ReplaceAsync(ApprovalRequest read, ApprovalRequest updated, CancellationToken cancellationToken);
+
     /// <summary>Finds a request.</summary>
     Task<ApprovalRequest?> GetAsync(string id, CancellationToken cancellationToken);
 

@@ -68,8 +68,8 @@ public static class Storage
         ? new VaultSecretStore(vault, new HttpClient { Timeout = vault.Timeout }, config.PathFromConfig)
         : database(SecretsKey.Load(config).Key);
 
-    /// <summary>Applies what other replicas change in the shared database to this one's kill switches and registry.</summary>
-    private sealed class ReplicaChanges(PostgresChanges changes, KillSwitches kills, ServerRegistry registry) : BackgroundService
+    /// <summary>Applies what other replicas change in the shared database to this one's kill switches, registry and held calls.</summary>
+    private sealed class ReplicaChanges(PostgresChanges changes, KillSwitches kills, ServerRegistry registry, ApprovalService approvals) : BackgroundService
     {
         protected override Task ExecuteAsync(CancellationToken stoppingToken) => changes.ListenAsync(async (what, ct) =>
         {
@@ -81,6 +81,11 @@ public static class Storage
             if (what is PostgresChanges.Everything or PostgresRegistryStore.Change)
             {
                 await registry.LoadAsync(ct).ConfigureAwait(false);
+            }
+
+            if (what is PostgresChanges.Everything or PostgresApprovalStore.Change)
+            {
+                approvals.Wake();
             }
         }, stoppingToken);
     }
