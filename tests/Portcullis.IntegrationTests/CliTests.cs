@@ -361,11 +361,14 @@ public sealed partial class CliTests
         Assert.Contains("PORTCULLIS_TOKEN", output);
     }
 
-    [Fact]
-    public async Task A_token_can_be_issued_straight_into_the_local_store_and_works_on_the_gateway()
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_token_can_be_issued_straight_into_the_store_and_works_on_the_gateway(string provider)
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct);
+        var storage = provider == "postgres" && await PostgresServer.GetAsync() is { } postgres ? postgres.Storage(await postgres.CreateDatabaseAsync(ct)) : null;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}", ct, storage: storage);
 
         var (exit, issued) = await RunAsync(["token", "issue", "--config", gateway.ConfigPath, "--member", "ops", "--roles", "admin", "--ttl", "1h"]);
         Assert.True(exit == 0, issued);
