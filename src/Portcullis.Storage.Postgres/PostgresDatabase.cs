@@ -129,11 +129,20 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>Connects with <paramref name="config"/> and migrates the schema.</summary>
     public PostgresDatabase(PostgresConfig config)
     {
-        var builder = new NpgsqlConnectionStringBuilder(config.ConnectionString);
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(config.ConnectionString);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new StoreUnavailableException($"storage.postgres.connectionString is not a valid connection string: {ex.Message}", ex);
+        }
+
         if (config.PasswordEnv is { } variable)
         {
             builder.Password = Environment.GetEnvironmentVariable(variable)
-                ?? throw new InvalidOperationException($"storage.postgres.passwordEnv names {variable}, which is not set");
+                ?? throw new StoreUnavailableException($"storage.postgres.passwordEnv names {variable}, which is not set");
         }
 
         ConnectionString = builder.ConnectionString;
@@ -146,7 +155,7 @@ public sealed class PostgresDatabase : IDisposable
         catch (Exception ex) when (ex is NpgsqlException or System.Net.Sockets.SocketException)
         {
             DataSource.Dispose();
-            throw new InvalidOperationException($"cannot open the PostgreSQL store at {Description}: {ex.Message}", ex);
+            throw new StoreUnavailableException($"cannot open the PostgreSQL store at {Description}: {ex.Message}", ex);
         }
     }
 

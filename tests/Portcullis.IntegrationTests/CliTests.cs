@@ -395,6 +395,20 @@ public sealed partial class CliTests
         Assert.Contains("stdio, http, sse", output);
     }
 
+    [Fact]
+    public async Task Serve_refuses_to_start_on_a_postgres_store_it_cannot_reach_and_says_where()
+    {
+        using var temp = new TempDirectory("portcullis-cli-");
+        var config = Path.Combine(temp.Path, "replica.yaml");
+        await File.WriteAllTextAsync(config, "storage:\n  postgres:\n    connectionString: \"Host=127.0.0.1;Port=1;Database=portcullis;Username=gateway;Timeout=5\"\n", TestContext.Current.CancellationToken);
+
+        var (exit, output) = await RunAsync(["serve", "--config", config]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Refusing to start: cannot open the PostgreSQL store at 127.0.0.1:1/portcullis", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
     [GeneratedRegex(@"pcm_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")]
     private static partial Regex MemberToken();
 }

@@ -29,16 +29,24 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await using var app = PortcullisGateway.Create(loaded);
+            Microsoft.AspNetCore.Builder.WebApplication? created = null;
             try
             {
-                await app.StartAsync(cancellationToken);
+                created = PortcullisGateway.Create(loaded);
+                await created.StartAsync(cancellationToken);
             }
-            catch (InvalidOperationException ex) when (ex.Message.StartsWith("Refusing to start", StringComparison.Ordinal))
+            catch (Exception ex) when (ex is Storage.StoreUnavailableException || (ex is InvalidOperationException && ex.Message.StartsWith("Refusing to start", StringComparison.Ordinal)))
             {
-                await Console.Error.WriteLineAsync(ex.Message);
+                await Console.Error.WriteLineAsync(ex is Storage.StoreUnavailableException ? "Refusing to start: " + ex.Message : ex.Message);
+                if (created is not null)
+                {
+                    await created.DisposeAsync();
+                }
+
                 return 2;
             }
+
+            await using var app = created;
 
             var address = app.ListeningAddress();
             Console.WriteLine($"""

@@ -130,7 +130,7 @@ internal static class TokenCommand
             await local(ConfigLoader.LoadFile(file.FullName));
             return 0;
         }
-        catch (Exception ex) when (ex is CliException or ConfigException or Secrets.SecretUnavailableException)
+        catch (Exception ex) when (ex is CliException or ConfigException or Secrets.SecretUnavailableException or Storage.StoreUnavailableException)
         {
             await Console.Error.WriteLineAsync("error: " + ex.Message);
             return 1;
