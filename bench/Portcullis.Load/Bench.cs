@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace Portcullis.Load;
 
-internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment, CorePinning? Pinning);
+internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment, CorePinning? Pinning, string? Postgres);
 
 /// <summary>
 /// Starts every party on loopback (the tickets sample over Streamable HTTP and over stdio, Portcullis with all
@@ -55,6 +55,22 @@ internal static partial class Bench
             await gateway.WaitForPortAsync(gatewayPort, TimeSpan.FromSeconds(60));
             await WaitReadyAsync(gatewayPort, ct);
 
+            // With --postgres, a second gateway, identical but for its store, so both stores are measured in one run.
+            var postgresPort = ChildProcess.FreePort();
+            var postgresToken = "";
+            ChildProcess? postgresGateway = null;
+            if (options.Postgres is { } connectionString)
+            {
+                var postgresWork = Directory.CreateDirectory(Path.Combine(work, "postgres")).FullName;
+                var postgresConfig = Path.Combine(postgresWork, "portcullis.yaml");
+                var storage = $"storage:\n  postgres:\n    connectionString: \"{connectionString}\"\n";
+                await File.WriteAllTextAsync(postgresConfig, GatewayConfig(postgresPort, directPort, ticketsStdio) + storage, ct);
+                postgresToken = await IssueTokenAsync(cli, postgresConfig, ct);
+                postgresGateway = Start("portcullis (postgres)", true, ["dotnet", cli, "serve", "--config", postgresConfig], postgresWork, options.GatewayEnvironment);
+                await postgresGateway.WaitForPortAsync(postgresPort, TimeSpan.FromSeconds(60));
+                await WaitReadyAsync(postgresPort, ct);
+            }
+
             var passthroughPort = ChildProcess.FreePort();
             var passthrough = Start("passthrough", true, ["dotnet", typeof(Bench).Assembly.Location, "passthrough", "--port", passthroughPort.ToString(CultureInfo.InvariantCulture), "--upstream", $"http://127.0.0.1:{directPort}/mcp"]);
             await passthrough.WaitForPortAsync(passthroughPort, TimeSpan.FromSeconds(60));
@@ -73,10 +89,11 @@ internal static partial class Bench
                 new("passthrough-http", "a bare .NET reverse proxy in front of it (Kestrel in, HttpClient out; no MCP parsing, no governance): the floor for any gateway here", new($"http://127.0.0.1:{passthroughPort}/mcp"), "get_ticket", new Dictionary<string, string>(), passthrough),
                 new("portcullis-http", "Portcullis in front of it, all governance on", new($"http://127.0.0.1:{gatewayPort}/mcp"), "tickets__get_ticket", member, gateway),
                 new("portcullis-stdio", "Portcullis, tickets over stdio, all governance on", new($"http://127.0.0.1:{gatewayPort}/mcp"), "ticketsio__get_ticket", member, gateway),
+                new("portcullis-postgres-http", "Portcullis on a PostgreSQL store in front of the tickets sample over HTTP, all governance on", new($"http://127.0.0.1:{postgresPort}/mcp"), "tickets__get_ticket", new Dictionary<string, string> { ["Authorization"] = "Bearer " + postgresToken }, postgresGateway),
                 new("mcp-proxy-stdio", "mcp-proxy 6.7.19, tickets over stdio, no governance", new($"http://127.0.0.1:{proxyPort}/mcp"), "get_ticket", new Dictionary<string, string>(), mcpProxy),
                 new("supergateway-stdio", "supergateway 4.0.0 --stateful, tickets over stdio, no governance", new($"http://127.0.0.1:{superPort}/mcp"), "get_ticket", new Dictionary<string, string>(), supergateway),
             ];
-            targets = [.. targets.Where(t => options.Only is null || options.Only.Contains(t.Name))];
+            targets = [.. targets.Where(t => (options.Only is null || options.Only.Contains(t.Name)) && (t.Name != "portcullis-postgres-http" || postgresGateway is not null))];
 
             // Idle: started, servers connected, one agent has listed and called once.
             await using (var first = await LoadRun.ConnectAsync(targets.FirstOrDefault(t => t.Name.StartsWith("portcullis", StringComparison.Ordinal)) ?? new("portcullis-http", "", new($"http://127.0.0.1:{gatewayPort}/mcp"), "tickets__get_ticket", member), ct))

@@ -9,8 +9,9 @@ var only = new Option<string[]>("--only") { Description = "Run only these target
 var gatewayEnv = new Option<string[]>("--gateway-env") { Description = "NAME=VALUE settings for the gateway's process (runtime tuning experiments).", AllowMultipleArgumentsPerToken = true };
 var protocol = new Option<string>("--protocol") { Description = "Protocol revision the agents ask for: 2025-11-25 (sessions, the default) or latest (let the SDK client negotiate; it picks the sessionless 2026-07-28 where served).", DefaultValueFactory = _ => "2025-11-25" };
 var pin = new Option<bool>("--pin") { Description = "Give the server under test (the gateway, the reverse proxy, mcp-proxy, supergateway) the last core of its own, and the load generator and the tickets servers the others, as when the gateway runs on a host of its own. Writes load-pinned.md and .json." };
+var postgres = new Option<string?>("--postgres") { Description = "Also measure Portcullis on a PostgreSQL store (target portcullis-postgres-http): a connection string to an empty database the run may fill." };
 var output = new Option<DirectoryInfo?>("--out") { Description = "Folder for load.json and load.md (default: bench/results)." };
-var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv, protocol, pin };
+var root = new RootCommand("Portcullis load benchmark: the cost of governance against the upstream directly and against the plain proxies.") { duration, warmup, concurrency, sessions, only, output, gatewayEnv, protocol, pin, postgres };
 root.SetAction(async (parse, ct) =>
 {
     LoadRun.Protocol = parse.GetValue(protocol) is "latest" ? null : parse.GetValue(protocol);
@@ -22,7 +23,8 @@ root.SetAction(async (parse, ct) =>
         parse.GetValue(only) is { Length: > 0 } chosen ? [.. chosen] : null,
         parse.GetValue(output)?.FullName,
         (parse.GetValue(gatewayEnv) ?? []).Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : ""),
-        parse.GetValue(pin) ? CorePinning.Split() : null);
+        parse.GetValue(pin) ? CorePinning.Split() : null,
+        parse.GetValue(postgres));
     return await Bench.RunAsync(options, ct);
 });
 var port = new Option<int>("--port") { Description = "Loopback port to listen on.", Required = true };

@@ -12,8 +12,12 @@ namespace Portcullis.Storage.Postgres;
 /// row, so replicas append one batch at a time, and a batch linked to a head that has moved is refused with
 /// <see cref="AuditChainMovedException"/> for its writer to link again: the chain stays one line without gaps.
 /// </summary>
-public sealed class PostgresAuditStore(PostgresDatabase database) : IAuditStore
+public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = false) : IAuditStore
 {
+    // As with SQLite: by default a commit survives a crash of the gateway (the server has it) without waiting for the
+    // server to flush it to disk; audit.fsync waits for the flush, so records also survive a crash of the server's host.
+    private readonly string _lockHead = (fsync ? "" : "SET LOCAL synchronous_commit = off; ") + "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+
     private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
 
     /// <inheritdoc />
@@ -43,7 +47,7 @@ public sealed class PostgresAuditStore(PostgresDatabase database) : IAuditStore
 
         await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var head = new NpgsqlCommand("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE", connection, transaction))
+        await using (var head = new NpgsqlCommand(_lockHead, connection, transaction))
         await using (var reader = await head.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             await reader.ReadAsync(cancellationToken).ConfigureAwait(false);

@@ -145,6 +145,15 @@ public sealed class PostgresDatabase : IDisposable
                 ?? throw new StoreUnavailableException($"storage.postgres.passwordEnv names {variable}, which is not set");
         }
 
+        // Statements repeat on every call (the token lookup, the audit append): prepare them once per connection. No
+        // store changes session state except inside its own transaction (SET LOCAL), so a pooled connection needs no
+        // reset on its way back to the pool.
+        if (builder.MaxAutoPrepare == 0)
+        {
+            builder.MaxAutoPrepare = 32;
+        }
+
+        builder.NoResetOnClose = true;
         ConnectionString = builder.ConnectionString;
         Description = $"{builder.Host}:{builder.Port}/{builder.Database}";
         DataSource = NpgsqlDataSource.Create(builder);

@@ -32,7 +32,7 @@ public static class Storage
             services.AddSingleton<IKillSwitchStore, PostgresKillSwitchStore>();
             services.AddSingleton<IRegistryStore, PostgresRegistryStore>();
             services.AddSingleton<ISubmittedServerStore, PostgresSubmittedServerStore>();
-            services.AddSingleton<IAuditStore, PostgresAuditStore>();
+            services.AddSingleton<IAuditStore>(sp => new PostgresAuditStore(sp.GetRequiredService<PostgresDatabase>(), config.Audit.Fsync));
             services.AddSingleton<IApprovalStore, PostgresApprovalStore>();
             services.AddSingleton(sp => OpenSecrets(config, key => new PostgresSecretStore(sp.GetRequiredService<PostgresDatabase>(), key)));
             services.AddSingleton<PostgresChanges>();
