@@ -12,11 +12,11 @@ namespace Portcullis.Storage.Postgres;
 /// row, so replicas append one batch at a time, and a batch linked to a head that has moved is refused with
 /// <see cref="AuditChainMovedException"/> for its writer to link again: the chain stays one line without gaps.
 /// </summary>
-public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = false) : IAuditStore
+public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = false) : IAuditStore, IDisposable
 {
     // As with SQLite: by default a commit survives a crash of the gateway (the server has it) without waiting for the
     // server to flush it to disk; audit.fsync waits for the flush, so records also survive a crash of the server's host.
-    private readonly string _lockHead = (fsync ? "" : "SET LOCAL synchronous_commit = off; ") + "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE";
+    private readonly NpgsqlDataSource _appends = fsync ? database.DataSource : database.OpenDataSource("-c synchronous_commit=off");
 
     private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
 
@@ -45,20 +45,6 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
             return;
         }
 
-        await using var connection = await database.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var head = new NpgsqlCommand(_lockHead, connection, transaction))
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var (seq, hash) = (reader.GetInt64(0), reader.GetString(1));
-            var first = records[0].Record;
-            if (first.Seq != seq + 1 || first.PrevHash != hash)
-            {
-                throw new AuditChainMovedException(seq, hash);
-            }
-        }
-
         var count = records.Count;
         var seqs = new long[count];
         var times = new DateTimeOffset[count];
@@ -79,32 +65,58 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
             texts[i] = Encoding.UTF8.GetString(json);
         }
 
-        // One statement for the batch: the rows travel as arrays.
-        await using (var insert = new NpgsqlCommand(
+        var first = records[0].Record;
+        var last = records[count - 1].Record;
+        object[] values = [seqs, times, kinds, subjects, targets, outcomes, texts, first.Seq - 1, first.PrevHash, last.Seq, last.Hash];
+        long seq;
+        string hash;
+        try
+        {
+            (seq, hash) = await AppendOnceAsync(values, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex) when (ex.IsTransient || ex is PostgresException { SqlState: ['5', '7', 'P', ..] })
+        {
+            // A pooled connection the server dropped (a restart, an administrator) fails on first use; a new one is
+            // opened for one more try. Should the first try have committed after all, the head now is this batch's end.
+            (seq, hash) = await AppendOnceAsync(values, cancellationToken).ConfigureAwait(false);
+            if (seq == last.Seq && hash == last.Hash)
+            {
+                return;
+            }
+        }
+
+        if (seq != first.Seq - 1 || hash != first.PrevHash)
+        {
+            throw new AuditChainMovedException(seq, hash);
+        }
+    }
+
+    /// <summary>
+    /// One statement, one round trip: lock the head; only if it is where the batch was linked, insert the rows
+    /// (travelling as arrays) and move the head. Answers with the head as it was.
+    /// </summary>
+    private async Task<(long Seq, string Hash)> AppendOnceAsync(object[] values, CancellationToken cancellationToken)
+    {
+        await using var append = _appends.CreateCommand(
             """
-            INSERT INTO audit (seq, time, kind, subject, target, outcome, record)
-            SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-            """, connection, transaction))
+            WITH head AS (SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE),
+                 linked AS (SELECT 1 FROM head WHERE seq = $8 AND hash = $9),
+                 inserted AS (
+                     INSERT INTO audit (seq, time, kind, subject, target, outcome, record)
+                     SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+                     WHERE EXISTS (SELECT 1 FROM linked)
+                     RETURNING 1),
+                 moved AS (UPDATE audit_head SET seq = $10, hash = $11 WHERE id = 1 AND EXISTS (SELECT 1 FROM linked) RETURNING 1)
+            SELECT seq, hash FROM head
+            """);
+        foreach (var value in values)
         {
-            insert.Parameters.Add(new() { Value = seqs });
-            insert.Parameters.Add(new() { Value = times });
-            insert.Parameters.Add(new() { Value = kinds });
-            insert.Parameters.Add(new() { Value = subjects });
-            insert.Parameters.Add(new() { Value = targets });
-            insert.Parameters.Add(new() { Value = outcomes });
-            insert.Parameters.Add(new() { Value = texts });
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            append.Parameters.Add(new() { Value = value });
         }
 
-        await using (var move = new NpgsqlCommand("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", connection, transaction))
-        {
-            var last = records[count - 1].Record;
-            move.Parameters.Add(new() { Value = last.Seq });
-            move.Parameters.Add(new() { Value = last.Hash });
-            await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        await using var reader = await append.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetString(1));
     }
 
     /// <inheritdoc />
@@ -209,6 +221,15 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             yield return Deserialize(reader.GetString(0));
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_appends != database.DataSource)
+        {
+            _appends.Dispose();
         }
     }
 

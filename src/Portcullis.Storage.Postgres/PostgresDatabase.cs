@@ -177,6 +177,14 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>The full connection string, for the change listener's own connection.</summary>
     internal string ConnectionString { get; }
 
+    /// <summary>A pool of its own whose connections start with these server <paramref name="options"/> (<c>-c name=value</c>).</summary>
+    internal NpgsqlDataSource OpenDataSource(string options)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString);
+        builder.Options = string.IsNullOrEmpty(builder.Options) ? options : builder.Options + " " + options;
+        return NpgsqlDataSource.Create(builder);
+    }
+
     /// <summary>A command on a pooled connection of its own.</summary>
     public NpgsqlCommand Command(string sql) => DataSource.CreateCommand(sql);
 
