@@ -128,7 +128,7 @@ internal static partial class Bench
             var report = Report.Build(options, targets, results, memory);
             var folder = options.Output ?? Path.Combine(repo, "bench", "results");
             Directory.CreateDirectory(folder);
-            var name = (LoadRun.Protocol is null ? "load-negotiated" : "load") + (pinning is null ? "" : "-pinned");
+            var name = (LoadRun.Protocol is null ? "load-negotiated" : "load") + (pinning is null ? "" : "-pinned") + (postgresGateway is null ? "" : "-postgres");
             await File.WriteAllTextAsync(Path.Combine(folder, name + ".json"), report.Json, ct);
             await File.WriteAllTextAsync(Path.Combine(folder, name + ".md"), report.Markdown, ct);
             Console.WriteLine(report.Markdown);

@@ -62,7 +62,9 @@ internal static class Report
 
         md.AppendLine();
         var perSession = memory.SessionsOpened > 0 ? (memory.WithSessionsBytes - memory.IdleBytes) / (double)memory.SessionsOpened : double.NaN;
-        md.AppendLine(CultureInfo.InvariantCulture, $"Gateway resident memory (VmRSS): idle {Mib(memory.IdleBytes)}, with {memory.SessionsOpened} sessions open {Mib(memory.WithSessionsBytes)} ({perSession / 1024:0.0} KiB per session, against idle), after the load (those sessions still open) {Mib(memory.AfterLoadBytes)}.");
+        md.AppendLine(memory.SessionsOpened > 0
+            ? string.Create(CultureInfo.InvariantCulture, $"Gateway resident memory (VmRSS): idle {Mib(memory.IdleBytes)}, with {memory.SessionsOpened} sessions open {Mib(memory.WithSessionsBytes)} ({perSession / 1024:0.0} KiB per session, against idle), after the load (those sessions still open) {Mib(memory.AfterLoadBytes)}.")
+            : string.Create(CultureInfo.InvariantCulture, $"Gateway resident memory (VmRSS): idle {Mib(memory.IdleBytes)}, after the load {Mib(memory.AfterLoadBytes)} (no sessions held open: --sessions 0)."));
 
         var json = JsonSerializer.Serialize(new
         {
