@@ -18,8 +18,6 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
     // server to flush it to disk; audit.fsync waits for the flush, so records also survive a crash of the server's host.
     private readonly NpgsqlDataSource _appends = fsync ? database.DataSource : database.OpenDataSource("-c synchronous_commit=off");
 
-    private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
-
     /// <inheritdoc />
     public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
     {
@@ -147,7 +145,7 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
 
         if (query.Outcome is { } outcome)
         {
-            where.Add(outcome == "denied" ? $"outcome = ANY ({Bind(DenialOutcomes)})" : "outcome = " + Bind(outcome));
+            where.Add(outcome == "denied" ? $"outcome = ANY ({Bind(AuditQuery.DenialOutcomes.ToArray())})" : "outcome = " + Bind(outcome));
         }
 
         if (query.Since is { } since)

@@ -174,7 +174,7 @@ public sealed class PostgresDatabase : IDisposable
     /// <summary>Where the database is, for messages (never the password).</summary>
     public string Description { get; }
 
-    /// <summary>The full connection string, for the change listener's own connection.</summary>
+    /// <summary>The full connection string (password included), for pools of other settings.</summary>
     internal string ConnectionString { get; }
 
     /// <summary>A pool of its own whose connections start with these server <paramref name="options"/> (<c>-c name=value</c>).</summary>

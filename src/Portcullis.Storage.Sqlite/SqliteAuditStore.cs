@@ -19,8 +19,6 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
         [],
         fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 
-    private static readonly string[] DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
-
     /// <inheritdoc />
     public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
     {
@@ -102,7 +100,7 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
 
         if (query.Outcome is { } outcome)
         {
-            where.Add(outcome == "denied" ? $"outcome IN ({string.Join(", ", DenialOutcomes.Select(o => $"'{o}'"))})" : "outcome = $outcome");
+            where.Add(outcome == "denied" ? $"outcome IN ({string.Join(", ", AuditQuery.DenialOutcomes.Select(o => $"'{o}'"))})" : "outcome = $outcome");
             command.Parameters.AddWithValue("$outcome", outcome);
         }
 

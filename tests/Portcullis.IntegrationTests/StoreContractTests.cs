@@ -43,7 +43,7 @@ public sealed class StoreContractTests
                     Audit = new PostgresAuditStore(database),
                     History = new PostgresConfigHistoryStore(database),
                 };
-                stores._owned.Add(database);
+                stores._owned.AddRange([(IDisposable)stores.Audit, database]);
                 return stores;
             }
 

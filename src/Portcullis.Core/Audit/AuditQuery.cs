@@ -9,6 +9,9 @@ public sealed record AuditQuery
     /// <summary>Target pattern (glob), e.g. <c>tickets__*</c>.</summary>
     public string? Target { get; init; }
 
+    /// <summary>The outcomes <c>denied</c> stands for in a query: every refusal.</summary>
+    public static readonly IReadOnlyList<string> DenialOutcomes = ["denied", "forbidden", "limited", "killed", "blocked", "approval-required"];
+
     /// <summary>Outcome: success, denied, … (<c>denied</c> also matches other refusals: forbidden, limited, killed, blocked).</summary>
     public string? Outcome { get; init; }
 
