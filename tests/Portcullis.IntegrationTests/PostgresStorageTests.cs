@@ -18,14 +18,15 @@ namespace Portcullis.IntegrationTests;
 /// </summary>
 public sealed class PostgresStorageTests
 {
-    private static string Body(string url) => $"""
+    private static string Body(string url, string extraServers = "") => $"""
         servers:
         {Yaml.Http("kb", url)}
+        {extraServers}
         policy:
           rules:
             - id: readers
               roles: [reader]
-              tools: [kb__lookup, kb__status]
+              tools: [kb__lookup, kb__status{(extraServers.Length > 0 ? ", fixture__slow_operation" : "")}]
           risk:
             - tools: [kb__status]
               class: destructive
@@ -38,13 +39,13 @@ public sealed class PostgresStorageTests
     /// <summary>Two gateways on one fresh database and one folder (same signing and secrets keys, as replicas share).</summary>
     private sealed record Replicas(TestGateway A, TestGateway B, TempDirectory Folder) : IAsyncDisposable
     {
-        public static async Task<Replicas> StartAsync(string upstreamUrl, CancellationToken ct)
+        public static async Task<Replicas> StartAsync(string upstreamUrl, CancellationToken ct, string extraServers = "")
         {
             var postgres = await PostgresServer.GetAsync();
             var storage = postgres.Storage(await postgres.CreateDatabaseAsync(ct));
             var folder = new TempDirectory("portcullis-replicas-");
-            var a = await TestGateway.StartAsync(Body(upstreamUrl), ct, directory: folder.Path, storage: storage);
-            var b = await TestGateway.StartAsync(Body(upstreamUrl), ct, directory: folder.Path, storage: storage);
+            var a = await TestGateway.StartAsync(Body(upstreamUrl, extraServers), ct, directory: folder.Path, storage: storage);
+            var b = await TestGateway.StartAsync(Body(upstreamUrl, extraServers), ct, directory: folder.Path, storage: storage);
             a.KeepDirectory = b.KeepDirectory = true;
             return new Replicas(a, b, folder);
         }
@@ -132,6 +133,36 @@ public sealed class PostgresStorageTests
         }
 
         Assert.Equal(HttpStatusCode.Unauthorized, await WhoAmIAsync(b, ops, ct));
+    }
+
+    [Fact]
+    public async Task A_kill_switch_engaged_through_one_replica_cuts_a_call_under_way_on_the_other()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        var fixture = $"""
+              - id: fixture
+                preapproved: true
+                command: dotnet
+                args: ["{Repo.ConformanceFixtureDll}"]
+            """;
+        await using var replicas = await Replicas.StartAsync(upstream.Url, ct, fixture);
+        var (a, b) = (replicas.A, replicas.B);
+        var (token, _) = await a.IssueTokenAsync(new MemberTokenRequest { Member = "sam", Roles = ["reader"] }, ct);
+        await using var viaB = await b.ConnectAsync(token: token, cancellationToken: ct);
+        var tag = Guid.NewGuid().ToString("N");
+        var call = viaB.CallToolAsync("fixture__slow_operation", new Dictionary<string, object?> { ["tag"] = tag }, cancellationToken: ct).AsTask();
+        await b.Log.WaitForAsync($"[fixture stderr] slow_operation {tag} started", ct);
+
+        using (var engage = await a.Http.PostAsJsonAsync("/admin/api/kill", new { target = "tool", id = "fixture__slow_operation", reason = "runaway" }, ct))
+        {
+            Assert.Equal(HttpStatusCode.Created, engage.StatusCode);
+        }
+
+        var cut = await Assert.ThrowsAsync<McpProtocolException>(() => call.WaitAsync(TimeSpan.FromSeconds(15), ct));
+        Assert.Contains("The call was cut while under way", cut.Message);
+        Assert.Contains("runaway", cut.Message);
+        await b.Log.WaitForAsync($"[fixture stderr] slow_operation {tag} cancelled", ct);
     }
 
     [Fact]
