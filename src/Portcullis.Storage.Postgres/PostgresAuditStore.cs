@@ -19,20 +19,11 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
     private readonly NpgsqlDataSource _appends = fsync ? database.DataSource : database.OpenDataSource("-c synchronous_commit=off");
 
     /// <inheritdoc />
-    public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
+    public async Task<(long Seq, string Hash)?> HeadAsync(CancellationToken cancellationToken)
     {
-        // The head, not the last row: retention may have pruned every row.
-        await using var command = database.Command(
-            "SELECT h.seq, h.hash, a.record FROM audit_head h LEFT JOIN audit a ON a.seq = h.seq WHERE h.id = 1");
+        await using var command = database.Command("SELECT seq, hash FROM audit_head WHERE id = 1 AND seq > 0");
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false) || reader.GetInt64(0) == 0)
-        {
-            return null;
-        }
-
-        return reader.IsDBNull(2)
-            ? new AuditRecord { Seq = reader.GetInt64(0), Hash = reader.GetString(1), Time = DateTimeOffset.UnixEpoch, Kind = "pruned", Outcome = "pruned" }
-            : Deserialize(reader.GetString(2));
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetInt64(0), reader.GetString(1)) : null;
     }
 
     /// <inheritdoc />
@@ -72,7 +63,7 @@ public sealed class PostgresAuditStore(PostgresDatabase database, bool fsync = f
         {
             (seq, hash) = await AppendOnceAsync(values, cancellationToken).ConfigureAwait(false);
         }
-        catch (NpgsqlException ex) when (ex.IsTransient || ex is PostgresException { SqlState: ['5', '7', 'P', ..] })
+        catch (NpgsqlException ex) when (ex.IsTransient || (ex is PostgresException terminated && terminated.SqlState.StartsWith("57P", StringComparison.Ordinal)))
         {
             // A pooled connection the server dropped (a restart, an administrator) fails on first use; a new one is
             // opened for one more try. Should the first try have committed after all, the head now is this batch's end.

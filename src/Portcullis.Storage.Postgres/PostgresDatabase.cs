@@ -8,7 +8,7 @@ namespace Portcullis.Storage.Postgres;
 /// The PostgreSQL database several replicas share. Opening it brings the schema to the current version: each
 /// missing migration runs once, in order, in one transaction under an advisory lock, so that replicas starting together
 /// migrate once; <c>portcullis_schema</c> records how far the database is. Writes that other replicas must see at
-/// once (kill switches, the registry) announce themselves on the <see cref="Channel"/> notification channel.
+/// once (kill switches, the registry, approvals) announce themselves on the <see cref="Channel"/> notification channel.
 /// </summary>
 public sealed class PostgresDatabase : IDisposable
 {
@@ -146,8 +146,8 @@ public sealed class PostgresDatabase : IDisposable
         }
 
         // Statements repeat on every call (the token lookup, the audit append): prepare them once per connection. No
-        // store changes session state except inside its own transaction (SET LOCAL), so a pooled connection needs no
-        // reset on its way back to the pool.
+        // store changes a connection's session state (the audit pool's setting comes with its connections), so a
+        // pooled connection needs no reset on its way back to the pool.
         if (builder.MaxAutoPrepare == 0)
         {
             builder.MaxAutoPrepare = 32;

@@ -20,12 +20,12 @@ public sealed class SqliteAuditStore(SqliteDatabase database, bool fsync = false
         fsync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 
     /// <inheritdoc />
-    public async Task<AuditRecord?> LastAsync(CancellationToken cancellationToken)
+    public async Task<(long Seq, string Hash)?> HeadAsync(CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT record FROM audit ORDER BY seq DESC LIMIT 1";
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json ? Deserialize(json) : null;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string json && Deserialize(json) is var last ? (last.Seq, last.Hash) : null;
     }
 
     /// <inheritdoc />

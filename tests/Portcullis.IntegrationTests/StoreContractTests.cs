@@ -59,7 +59,6 @@ public sealed class StoreContractTests
                 History = new SqliteConfigHistoryStore(file),
             };
             sqlite._owned.AddRange([(IDisposable)sqlite.Tokens, (IDisposable)sqlite.Audit, folder]);
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             return sqlite;
         }
 
@@ -156,7 +155,7 @@ public sealed class StoreContractTests
     {
         var ct = TestContext.Current.CancellationToken;
         using var stores = await Stores.OpenAsync(provider, ct);
-        Assert.Null(await stores.Audit.LastAsync(ct));
+        Assert.Null(await stores.Audit.HeadAsync(ct));
         (string Kind, string Subject, string Target, string Outcome)[] rows =
         [
             ("tools/call", "sam", "kb__lookup", "success"),
@@ -186,7 +185,7 @@ public sealed class StoreContractTests
         Assert.Equal(new long[] { 4, 5 }, await Seqs(new AuditQuery { Since = T0.AddMinutes(3) }));
         Assert.Equal(new long[] { 3, 4 }, await Seqs(new AuditQuery { AfterSeq = 2, Limit = 2 }));
         Assert.Equal(new long[] { 4, 5 }, await Seqs(new AuditQuery { Newest = true, Limit = 2 }));
-        Assert.Equal(linked[4].Record.Hash, (await stores.Audit.LastAsync(ct))!.Hash);
+        Assert.Equal(linked[4].Record.Hash, (await stores.Audit.HeadAsync(ct))?.Hash);
         Assert.Equal(linked.Select(l => l.Record.Hash), (await ToListAsync(stores.Audit.ReadAllAsync(ct))).Select(r => r.Hash));
 
         await stores.Audit.AddCheckpointAsync(new Checkpoint(5, hash, T0.AddMinutes(10), "key-1", "sig"), ct);

@@ -94,6 +94,6 @@ internal static class SecretsCommand
     /// <summary>Runs <paramref name="local"/> on the store of --config when given, else <paramref name="remote"/> against the admin API.</summary>
     private static async Task<int> RunAsync(ParseResult parse, Option<string?> url, Option<string?> token, Option<FileInfo?> config, Func<ISecretStore, GatewayConfig, Task> local, Func<HttpClient, Task> remote) =>
         parse.GetValue(config) is { } file
-            ? await TokenCommand.RunLocalAsync(file, loaded => local(Gateway.Hosting.Storage.OpenSecrets(loaded), loaded))
+            ? await TokenCommand.RunLocalAsync(file, loaded => local(Gateway.Hosting.Stores.OpenSecrets(loaded), loaded))
             : await TokenCommand.RunRemoteAsync(parse, url, token, remote);
 }

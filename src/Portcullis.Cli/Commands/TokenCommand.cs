@@ -117,7 +117,7 @@ internal static class TokenCommand
         parse.GetValue(config) is { } file
             ? await RunLocalAsync(file, async loaded =>
             {
-                var store = Gateway.Hosting.Storage.OpenMemberTokens(loaded);
+                var store = Gateway.Hosting.Stores.OpenMemberTokens(loaded);
                 await local(new LocalStore(store, new MemberTokens(store, TimeProvider.System)));
             })
             : await RunRemoteAsync(parse, url, token, remote);

@@ -38,10 +38,9 @@ public sealed partial class AuditLog(IAuditStore store, AuditSigner signer, Conf
     /// <summary>Reads where the chain ends.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (await store.LastAsync(cancellationToken).ConfigureAwait(false) is { } last)
+        if (await store.HeadAsync(cancellationToken).ConfigureAwait(false) is { } head)
         {
-            _lastSeq = last.Seq;
-            _lastHash = last.Hash;
+            (_lastSeq, _lastHash) = head;
         }
 
         _checkpointSeq = (await store.ListCheckpointsAsync(cancellationToken).ConfigureAwait(false)).LastOrDefault()?.Seq ?? 0;

@@ -3,8 +3,8 @@ namespace Portcullis.Audit;
 /// <summary>Append-only storage of the audit chain.</summary>
 public interface IAuditStore
 {
-    /// <summary>The last record, or null when the chain is empty.</summary>
-    Task<AuditRecord?> LastAsync(CancellationToken cancellationToken);
+    /// <summary>Where the chain ends: the last record's seq and hash, or null when the chain is empty.</summary>
+    Task<(long Seq, string Hash)?> HeadAsync(CancellationToken cancellationToken);
 
     /// <summary>Appends records (already linked, with the JSON to store) in one durable transaction.</summary>
     Task AppendAsync(IReadOnlyList<LinkedAuditRecord> records, CancellationToken cancellationToken);

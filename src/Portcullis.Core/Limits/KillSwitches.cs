@@ -16,9 +16,16 @@ public sealed class KillSwitches(IKillSwitchStore store, TimeProvider time)
     /// <summary>Raised after a member switch is engaged, so the front door can close the member's sessions.</summary>
     public event Func<string, Task>? MemberKilled;
 
-    /// <summary>Loads the engaged switches from the store.</summary>
-    public async Task LoadAsync(CancellationToken cancellationToken) =>
-        Volatile.Write(ref _engaged, (await store.ListAsync(cancellationToken).ConfigureAwait(false)).ToFrozenDictionary(k => (k.Target, k.Id)));
+    /// <summary>
+    /// Loads the engaged switches from the store: at start, and again when a replica sharing the store changed them.
+    /// Switches it engaged stop new and in-flight calls here too, and close the member's sessions; switches it
+    /// released stop nothing any more.
+    /// </summary>
+    public async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var stored = (await store.ListAsync(cancellationToken).ConfigureAwait(false)).ToFrozenDictionary(k => (k.Target, k.Id));
+        await ApplyAsync(_ => stored).ConfigureAwait(false);
+    }
 
     /// <summary>All engaged switches.</summary>
     public IReadOnlyCollection<KillSwitch> Engaged => _engaged.Values;
@@ -47,16 +54,6 @@ public sealed class KillSwitches(IKillSwitchStore store, TimeProvider time)
         await store.EngageAsync(kill, cancellationToken).ConfigureAwait(false);
         await ApplyAsync(engaged => engaged.Where(k => k.Key != (target, id)).Append(new KeyValuePair<(KillTarget, string), KillSwitch>((target, id), kill)).ToFrozenDictionary(k => k.Key, k => k.Value)).ConfigureAwait(false);
         return kill;
-    }
-
-    /// <summary>
-    /// Reads the switches again after another replica sharing the store changed them: switches it engaged stop new
-    /// and in-flight calls here too, and close the member's sessions; switches it released stop nothing any more.
-    /// </summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken)
-    {
-        var stored = (await store.ListAsync(cancellationToken).ConfigureAwait(false)).ToFrozenDictionary(k => (k.Target, k.Id));
-        await ApplyAsync(_ => stored).ConfigureAwait(false);
     }
 
     /// <summary>Puts the switches <paramref name="next"/> makes of the current ones in force: cancels the calls in flight they stop and closes newly killed members' sessions.</summary>
@@ -97,11 +94,7 @@ public sealed class KillSwitches(IKillSwitchStore store, TimeProvider time)
     public async Task<bool> ReleaseAsync(KillTarget target, string id, CancellationToken cancellationToken)
     {
         var released = await store.ReleaseAsync(target, id, cancellationToken).ConfigureAwait(false);
-        lock (_inFlightLock)
-        {
-            Volatile.Write(ref _engaged, _engaged.Where(k => k.Key != (target, id)).ToFrozenDictionary(k => k.Key, k => k.Value));
-        }
-
+        await ApplyAsync(engaged => engaged.Where(k => k.Key != (target, id)).ToFrozenDictionary(k => k.Key, k => k.Value)).ConfigureAwait(false);
         return released;
     }
 

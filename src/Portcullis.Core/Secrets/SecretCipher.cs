@@ -34,9 +34,17 @@ public sealed class SecretCipher(byte[]? key)
     }
 
     /// <summary>Fails with the reason when there is no usable key.</summary>
-    public void EnsureKey() => Cipher().Dispose();
+    public void EnsureKey()
+    {
+        if (key is not { Length: 32 })
+        {
+            throw new SecretUnavailableException("the secret store has no key: set PORTCULLIS_SECRETS_KEY (32 random bytes, base64) or secrets.keyFile");
+        }
+    }
 
-    private AesGcm Cipher() => key is { Length: 32 }
-        ? new AesGcm(key, AesGcm.TagByteSizes.MaxSize)
-        : throw new SecretUnavailableException("the secret store has no key: set PORTCULLIS_SECRETS_KEY (32 random bytes, base64) or secrets.keyFile");
+    private AesGcm Cipher()
+    {
+        EnsureKey();
+        return new AesGcm(key!, AesGcm.TagByteSizes.MaxSize);
+    }
 }

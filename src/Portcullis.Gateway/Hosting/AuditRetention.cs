@@ -36,7 +36,7 @@ internal sealed partial class AuditRetention(GatewayConfigProvider config, IAudi
             return null;
         }
 
-        var last = (await store.LastAsync(cancellationToken))?.Seq ?? 0;
+        var last = (await store.HeadAsync(cancellationToken))?.Seq ?? 0;
         var anchor = (await store.ListCheckpointsAsync(cancellationToken)).Where(c => c.Time < now - retention && c.Seq < last).MaxBy(c => c.Seq);
         if (anchor is null)
         {

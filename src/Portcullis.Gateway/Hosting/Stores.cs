@@ -19,7 +19,7 @@ namespace Portcullis.Gateway.Hosting;
 /// share it), else in the embedded SQLite file. Secrets live in Vault when <c>secrets.vault</c> is set, else
 /// encrypted in the same database.
 /// </summary>
-public static class Storage
+public static class Stores
 {
     /// <summary>Registers the stores of <paramref name="config"/>.</summary>
     public static IServiceCollection AddPortcullisStorage(this IServiceCollection services, GatewayConfig config)
@@ -75,7 +75,7 @@ public static class Storage
         {
             if (what is PostgresChanges.Everything or PostgresKillSwitchStore.Change)
             {
-                await kills.RefreshAsync(ct).ConfigureAwait(false);
+                await kills.LoadAsync(ct).ConfigureAwait(false);
             }
 
             if (what is PostgresChanges.Everything or PostgresRegistryStore.Change)
