@@ -96,6 +96,7 @@ public static class PortcullisGateway
         services.AddSingleton<PrometheusText>();
         services.AddSingleton<AuditRetention>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditRetention>());
+        services.AddHostedService<BudgetRetention>();
         services.AddOtlpExport(config.Telemetry);
         services.AddSingleton<BootstrapAdmin>();
         services.AddHttpClient("jwks", c => c.Timeout = TimeSpan.FromSeconds(10));
@@ -125,7 +126,7 @@ public static class PortcullisGateway
             new PolicyStage(sp.GetRequiredService<GatewayConfigProvider>()),
             new ApprovalStage(sp.GetRequiredService<Portcullis.Approvals.ApprovalService>(), sp.GetRequiredService<GatewayConfigProvider>()),
             new IdempotencyStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<TimeProvider>()),
-            new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>()),
+            new LimitsStage(sp.GetRequiredService<GatewayConfigProvider>(), sp.GetRequiredService<LimitState>(), sp.GetRequiredService<IBudgetStore>(), sp.GetRequiredService<TimeProvider>()),
             new AuditIntentStage(sp.GetRequiredService<AuditLog>()),
             new UpstreamStage(sp.GetRequiredService<KillSwitches>()),
             new InspectStage(sp.GetRequiredService<Portcullis.Secrets.SecretReferences>()),
@@ -166,6 +167,7 @@ public static class PortcullisGateway
         admin.MapTokenApi();
         admin.MapPolicyApi();
         admin.MapKillApi();
+        admin.MapBudgetApi();
         admin.MapServerApi();
         admin.MapAuditApi();
         admin.MapSecretApi();

@@ -121,6 +121,14 @@ public sealed class PostgresDatabase : IDisposable
             updated_at TIMESTAMPTZ NOT NULL
         );
         """,
+        """
+        CREATE TABLE budget_spent (
+            subject TEXT NOT NULL,
+            day     DATE NOT NULL,
+            spent   BIGINT NOT NULL,
+            PRIMARY KEY (subject, day)
+        );
+        """,
     ];
 
     // Any fixed number: replicas agree on it, and nothing else of ours takes it.

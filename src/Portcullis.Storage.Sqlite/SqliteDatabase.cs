@@ -125,6 +125,14 @@ public sealed class SqliteDatabase
             updated_at TEXT NOT NULL
         );
         """,
+        """
+        CREATE TABLE budget_spent (
+            subject TEXT NOT NULL,
+            day     TEXT NOT NULL,
+            spent   INTEGER NOT NULL,
+            PRIMARY KEY (subject, day)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     /// <summary>How times are stored: UTC, fixed width, so text order is time order and range queries compare text.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using ModelContextProtocol;
 using Portcullis.Identity;
 using Portcullis.IntegrationTests.Infrastructure;
@@ -68,6 +70,52 @@ public sealed class LimitsTests
         var refused = await Assert.ThrowsAsync<McpProtocolException>(() => client.CallToolAsync("fixture__test_simple_text", cancellationToken: ct).AsTask());
         Assert.Matches(@"Daily budget of 5 units used up for tester \(4 spent; this call costs 2\)\. It resets at 00:00 UTC, in \d+ min\.", refused.Message);
         Assert.NotEqual(true, (await client.CallToolAsync("tickets__get_ticket", new Dictionary<string, object?> { ["id"] = 1 }, cancellationToken: ct)).IsError); // 5: unlisted tools cost 1
+    }
+
+    [Fact]
+    public async Task Budget_spending_survives_a_restart_shows_in_the_admin_api_and_a_budget_that_cannot_be_checked_stops_the_call()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string directory;
+        await using (var first = await TestGateway.StartAsync(Body(), ct))
+        {
+            first.KeepDirectory = true;
+            directory = first.Directory;
+            await using var client = await first.ConnectAsync(cancellationToken: ct);
+            Assert.NotEqual(true, (await client.CallToolAsync("fixture__test_simple_text", cancellationToken: ct)).IsError); // 2
+            Assert.NotEqual(true, (await client.CallToolAsync("fixture__test_simple_text", cancellationToken: ct)).IsError); // 4
+        }
+
+        await using var second = await TestGateway.StartAsync(Body(), ct, directory: directory);
+        await using var again = await second.ConnectAsync(cancellationToken: ct);
+        var refused = await Assert.ThrowsAsync<McpProtocolException>(() => again.CallToolAsync("fixture__test_simple_text", cancellationToken: ct).AsTask());
+        Assert.Contains("Daily budget of 5 units used up for tester (4 spent; this call costs 2)", refused.Message);
+
+        var budgets = JsonDocument.Parse(await second.Http.GetStringAsync("/admin/api/budgets", ct)).RootElement;
+        Assert.Equal(DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), budgets.GetProperty("day").GetString());
+        Assert.Equal(5, budgets.GetProperty("daily").GetInt32());
+        var tester = Assert.Single(budgets.GetProperty("principals").EnumerateArray());
+        Assert.Equal(("tester", 4, 1), (tester.GetProperty("subject").GetString(), tester.GetProperty("spent").GetInt64(), tester.GetProperty("remaining").GetInt64()));
+        using (var badDay = await second.Http.GetAsync("/admin/api/budgets?day=yesterday", ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, badDay.StatusCode);
+        }
+
+        // The budget's table gone from under the gateway: calls are refused, not let through uncounted.
+        await using (var db = new SqliteConnection($"Data Source={Path.Combine(second.Directory, "gateway.db")};Pooling=false"))
+        {
+            await db.OpenAsync(ct);
+            await using var drop = db.CreateCommand();
+            drop.CommandText = "DROP TABLE budget_spent";
+            await drop.ExecuteNonQueryAsync(ct);
+        }
+
+        // Told as a tool error, like a server that is down, so the model sees it and can retry later.
+        var unchecked_ = await again.CallToolAsync("tickets__get_ticket", new Dictionary<string, object?> { ["id"] = 1 }, cancellationToken: ct);
+        Assert.True(unchecked_.IsError);
+        Assert.Matches(@"^The budget of tester cannot be checked \(the budget store cannot be written: .*no such table: budget_spent.*\)\. The call was not made; retry shortly\.$", AggregateEndpointTests.Text(unchecked_));
+        var record = JsonDocument.Parse(await second.Http.GetStringAsync("/admin/api/audit?kind=tools/call&tail=true&limit=1", ct)).RootElement.GetProperty("records");
+        Assert.Equal(("tickets__get_ticket", "unavailable"), (record[0].GetProperty("target").GetString(), record[0].GetProperty("outcome").GetString()));
     }
 
     [Fact]

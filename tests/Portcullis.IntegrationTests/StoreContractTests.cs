@@ -27,6 +27,7 @@ public sealed class StoreContractTests
         public required ISubmittedServerStore Submitted { get; init; }
         public required IAuditStore Audit { get; init; }
         public required IConfigHistoryStore History { get; init; }
+        public required IBudgetStore Budgets { get; init; }
 
         public static async Task<Stores> OpenAsync(string provider, CancellationToken ct)
         {
@@ -42,6 +43,7 @@ public sealed class StoreContractTests
                     Submitted = new PostgresSubmittedServerStore(database),
                     Audit = new PostgresAuditStore(database),
                     History = new PostgresConfigHistoryStore(database),
+                    Budgets = new PostgresBudgetStore(database),
                 };
                 stores._owned.AddRange([(IDisposable)stores.Audit, database]);
                 return stores;
@@ -57,6 +59,7 @@ public sealed class StoreContractTests
                 Submitted = new SqliteSubmittedServerStore(file),
                 Audit = new SqliteAuditStore(file),
                 History = new SqliteConfigHistoryStore(file),
+                Budgets = new SqliteBudgetStore(file),
             };
             sqlite._owned.AddRange([(IDisposable)sqlite.Tokens, (IDisposable)sqlite.Audit, folder]);
             return sqlite;
@@ -208,6 +211,35 @@ public sealed class StoreContractTests
         Assert.Equal(
             [new ConfigHistoryEntry("v3", "a.yaml", T0.AddMinutes(2), true, "reloaded"), new ConfigHistoryEntry("v2", "a.yaml", T0.AddMinutes(1), false, "line 3: unknown key")],
             await stores.History.ListAsync(2, ct));
+    }
+
+    [Theory]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public async Task A_budget_is_charged_up_to_its_limit_per_day_and_concurrent_charges_never_exceed_it(string provider)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var stores = await Stores.OpenAsync(provider, ct);
+        var today = new DateOnly(2026, 12, 2);
+
+        Assert.Equal(3, await stores.Budgets.TryChargeAsync("alice", today, 3, 10, ct));
+        Assert.Equal(10, await stores.Budgets.TryChargeAsync("alice", today, 7, 10, ct));
+        Assert.Null(await stores.Budgets.TryChargeAsync("alice", today, 1, 10, ct));
+        Assert.Null(await stores.Budgets.TryChargeAsync("bob", today, 11, 10, ct)); // more than a whole day's budget
+        Assert.Equal(10, await stores.Budgets.SpentAsync("alice", today, ct));
+        Assert.Equal(0, await stores.Budgets.SpentAsync("bob", today, ct));
+        Assert.Equal(1, await stores.Budgets.TryChargeAsync("alice", today.AddDays(1), 1, 10, ct)); // a new day
+
+        // 40 charges of 1 at once against a budget of 25: exactly 25 are granted, whatever order they land in.
+        var charges = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => stores.Budgets.TryChargeAsync("carol", today, 1, 25, ct), ct)));
+        Assert.Equal(25, charges.Count(c => c is not null));
+        Assert.Equal(Enumerable.Range(1, 25).Select(i => (long?)i), charges.Where(c => c is not null).Order());
+        Assert.Equal(25, await stores.Budgets.SpentAsync("carol", today, ct));
+
+        Assert.Equal([new BudgetSpent("carol", 25), new BudgetSpent("alice", 10)], await stores.Budgets.ListAsync(today, ct));
+        Assert.Equal(2, await stores.Budgets.PruneAsync(today.AddDays(1), ct));
+        Assert.Empty(await stores.Budgets.ListAsync(today, ct));
+        Assert.Equal([new BudgetSpent("alice", 1)], await stores.Budgets.ListAsync(today.AddDays(1), ct));
     }
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)

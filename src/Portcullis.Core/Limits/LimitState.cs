@@ -5,13 +5,12 @@ using Portcullis.Policy;
 namespace Portcullis.Limits;
 
 /// <summary>
-/// Counters behind rate limits, budgets and concurrency caps. Kept outside the configuration snapshot, keyed by each
+/// Counters behind rate limits and concurrency caps (budgets are in <see cref="IBudgetStore"/>). Kept outside the configuration snapshot, keyed by each
 /// limit's id and definition, so a reload that leaves a limit unchanged leaves its counters as they were.
 /// </summary>
-public sealed class LimitState(TimeProvider time)
+public sealed class LimitState
 {
     private readonly ConcurrentDictionary<(string LimitKey, string Key), FixedWindowRateLimiter> _rates = new();
-    private readonly ConcurrentDictionary<(string Subject, DateOnly Day), int> _spent = new();
     private readonly ConcurrentDictionary<(string ServerId, int Max), SemaphoreSlim> _concurrency = new();
 
     /// <summary>Takes one permit of <paramref name="limit"/> for <paramref name="key"/>; returns the wait before retrying when none is left.</summary>
@@ -31,35 +30,6 @@ public sealed class LimitState(TimeProvider time)
         }
 
         return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : limit.Window;
-    }
-
-    /// <summary>Charges <paramref name="cost"/> units to today's (UTC) budget of <paramref name="subject"/>; false when that would exceed <paramref name="daily"/>.</summary>
-    public bool TryCharge(string subject, int cost, int daily)
-    {
-        var day = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
-        while (true)
-        {
-            var spent = _spent.GetOrAdd((subject, day), 0);
-            if (spent + cost > daily)
-            {
-                return false;
-            }
-
-            if (_spent.TryUpdate((subject, day), spent + cost, spent))
-            {
-                return true;
-            }
-        }
-    }
-
-    /// <summary>Units <paramref name="subject"/> has spent today (UTC).</summary>
-    public int Spent(string subject) => _spent.GetValueOrDefault((subject, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)));
-
-    /// <summary>Time until the budgets reset (00:00 UTC).</summary>
-    public TimeSpan UntilBudgetReset()
-    {
-        var now = time.GetUtcNow();
-        return now.UtcDateTime.Date.AddDays(1) - now.UtcDateTime;
     }
 
     /// <summary>Takes a slot of the server's concurrency cap; null when the cap is reached. Dispose the slot when the call ends.</summary>

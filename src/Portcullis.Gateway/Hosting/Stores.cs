@@ -30,6 +30,7 @@ public static class Stores
             services.AddSingleton<IConfigHistoryStore, PostgresConfigHistoryStore>();
             services.AddSingleton<IMemberTokenStore, PostgresMemberTokenStore>();
             services.AddSingleton<IKillSwitchStore, PostgresKillSwitchStore>();
+            services.AddSingleton<IBudgetStore, PostgresBudgetStore>();
             services.AddSingleton<IRegistryStore, PostgresRegistryStore>();
             services.AddSingleton<ISubmittedServerStore, PostgresSubmittedServerStore>();
             services.AddSingleton<IAuditStore>(sp => new PostgresAuditStore(sp.GetRequiredService<PostgresDatabase>(), config.Audit.Fsync));
@@ -44,6 +45,7 @@ public static class Stores
             services.AddSingleton<IConfigHistoryStore, SqliteConfigHistoryStore>();
             services.AddSingleton<IMemberTokenStore, SqliteMemberTokenStore>();
             services.AddSingleton<IKillSwitchStore, SqliteKillSwitchStore>();
+            services.AddSingleton<IBudgetStore, SqliteBudgetStore>();
             services.AddSingleton<IRegistryStore, SqliteRegistryStore>();
             services.AddSingleton<ISubmittedServerStore, SqliteSubmittedServerStore>();
             services.AddSingleton<IAuditStore>(sp => new SqliteAuditStore(sp.GetRequiredService<SqliteDatabase>(), config.Audit.Fsync));

@@ -8,9 +8,10 @@ namespace Portcullis.Pipeline.Stages;
 
 /// <summary>
 /// Rate limits (per principal, tool or server), the principal's daily budget and the server's concurrency cap. A
-/// limited call is refused with when to retry; other principals are unaffected.
+/// limited call is refused with when to retry; other principals are unaffected. Budgets are charged in the store
+/// (durable, shared by replicas); a store that cannot be reached stops the call (fail closed).
 /// </summary>
-public sealed class LimitsStage(GatewayConfigProvider config, LimitState state) : IGovernedCallStage
+public sealed class LimitsStage(GatewayConfigProvider config, LimitState state, IBudgetStore budgets, TimeProvider time) : IGovernedCallStage
 {
     /// <inheritdoc />
     public string Name => "limits";
@@ -42,16 +43,6 @@ public sealed class LimitsStage(GatewayConfigProvider config, LimitState state) 
             }
         }
 
-        if (policy.DailyBudget is { } daily && call.Kind == CallKind.ToolCall)
-        {
-            var cost = config.Policy.CostOf(name);
-            if (!state.TryCharge(call.Principal.SessionOwnerKey, cost, daily))
-            {
-                call.Reject(Name, RejectionReason.Limited, $"Daily budget of {daily} units used up for {call.Principal.Subject} ({state.Spent(call.Principal.SessionOwnerKey)} spent; this call costs {cost}). It resets at 00:00 UTC, in {Math.Ceiling(state.UntilBudgetReset().TotalMinutes).ToString(CultureInfo.InvariantCulture)} min.");
-                return ValueTask.CompletedTask;
-            }
-        }
-
         if (upstream.Config.MaxConcurrency is { } max)
         {
             if (state.TryEnter(upstream.Id, max) is not { } slot)
@@ -63,6 +54,31 @@ public sealed class LimitsStage(GatewayConfigProvider config, LimitState state) 
             call.Hold(slot);
         }
 
-        return ValueTask.CompletedTask;
+        // Charged last, so a call another limit refuses spends nothing.
+        return policy.DailyBudget is { } daily && call.Kind == CallKind.ToolCall
+            ? ChargeAsync(call, config.Policy.CostOf(name), daily, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
+
+    private async ValueTask ChargeAsync(GovernedCall call, int cost, int daily, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var day = DateOnly.FromDateTime(now);
+        var key = call.Principal.SessionOwnerKey;
+        try
+        {
+            if (await budgets.TryChargeAsync(key, day, cost, daily, cancellationToken).ConfigureAwait(false) is not null)
+            {
+                return;
+            }
+
+            var spent = await budgets.SpentAsync(key, day, cancellationToken).ConfigureAwait(false);
+            var untilReset = now.Date.AddDays(1) - now;
+            call.Reject(Name, RejectionReason.Limited, $"Daily budget of {daily} units used up for {call.Principal.Subject} ({spent} spent; this call costs {cost}). It resets at 00:00 UTC, in {Math.Ceiling(untilReset.TotalMinutes).ToString(CultureInfo.InvariantCulture)} min.");
+        }
+        catch (Storage.StoreUnavailableException ex)
+        {
+            call.Reject(Name, RejectionReason.Unavailable, $"The budget of {call.Principal.Subject} cannot be checked ({ex.Message}). The call was not made; retry shortly.");
+        }
     }
 }
