@@ -7,6 +7,7 @@ var root = new RootCommand("Portcullis: a governance gateway for the Model Conte
     TokenCommand.Create(),
     PolicyCommand.Create(),
     KillCommand.Create(),
+    BudgetsCommand.Create(),
     ServersCommand.Create(),
     ScanCommand.Create(),
     AuditCommand.Create(),

@@ -199,6 +199,25 @@ public sealed partial class CliTests
     }
 
     [Fact]
+    public async Task Budgets_from_the_cli_show_each_principals_spending_today_and_refuse_a_malformed_day()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var gateway = await TestGateway.StartAsync($"servers:\n{Yaml.TicketsStdio()}\npolicy:\n  rules:\n    - id: all\n      roles: [\"*\"]\n      tools: [\"*\"]\n  budget:\n    daily: 50\n    costs:\n      - tools: [tickets__get_ticket]\n        cost: 7", ct);
+        var admin = new Dictionary<string, string?> { ["PORTCULLIS_URL"] = gateway.Url, ["PORTCULLIS_TOKEN"] = gateway.Token };
+        await using var client = await gateway.ConnectAsync(cancellationToken: ct);
+        Assert.NotEqual(true, (await client.CallToolAsync("tickets__get_ticket", new Dictionary<string, object?> { ["id"] = 1 }, cancellationToken: ct)).IsError);
+
+        var (exit, output) = await RunAsync(["budgets"], admin);
+        Assert.True(exit == 0, output);
+        Assert.Contains($"{DateTime.UtcNow:yyyy-MM-dd} (UTC): 50 units per principal", output);
+        Assert.Matches(@"tester\s+spent\s+7\s+remaining 43", output);
+
+        var (badExit, bad) = await RunAsync(["budgets", "--day", "12/02/2026"], admin);
+        Assert.NotEqual(0, badExit);
+        Assert.Contains("day must be a date like 2026-12-02 (UTC)", bad);
+    }
+
+    [Fact]
     public async Task Scan_reports_findings_and_blocks_a_poisoned_server_without_registering_it()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -18,7 +18,7 @@ namespace Portcullis.IntegrationTests;
 /// </summary>
 public sealed class PostgresStorageTests
 {
-    private static string Body(string url, string extraServers = "") => $"""
+    private static string Body(string url, string extraServers = "", string extraPolicy = "") => $"""
         servers:
         {Yaml.Http("kb", url)}
         {extraServers}
@@ -32,6 +32,7 @@ public sealed class PostgresStorageTests
               class: destructive
           riskDefaults:
             destructive: approve
+        {extraPolicy}
         approvals:
           wait: 30s
         """;
@@ -39,13 +40,13 @@ public sealed class PostgresStorageTests
     /// <summary>Two gateways on one fresh database and one folder (same signing and secrets keys, as replicas share).</summary>
     private sealed record Replicas(TestGateway A, TestGateway B, TempDirectory Folder) : IAsyncDisposable
     {
-        public static async Task<Replicas> StartAsync(string upstreamUrl, CancellationToken ct, string extraServers = "")
+        public static async Task<Replicas> StartAsync(string upstreamUrl, CancellationToken ct, string extraServers = "", string extraPolicy = "")
         {
             var postgres = await PostgresServer.GetAsync();
             var storage = postgres.Storage(await postgres.CreateDatabaseAsync(ct));
             var folder = new TempDirectory("portcullis-replicas-");
-            var a = await TestGateway.StartAsync(Body(upstreamUrl, extraServers), ct, directory: folder.Path, storage: storage);
-            var b = await TestGateway.StartAsync(Body(upstreamUrl, extraServers), ct, directory: folder.Path, storage: storage);
+            var a = await TestGateway.StartAsync(Body(upstreamUrl, extraServers, extraPolicy), ct, directory: folder.Path, storage: storage);
+            var b = await TestGateway.StartAsync(Body(upstreamUrl, extraServers, extraPolicy), ct, directory: folder.Path, storage: storage);
             a.KeepDirectory = b.KeepDirectory = true;
             return new Replicas(a, b, folder);
         }
@@ -83,6 +84,40 @@ public sealed class PostgresStorageTests
         Assert.Equal(Enumerable.Range(1, all.Length).Select(i => (long)i), all);
         Assert.True((await GetJsonAsync(a, "/admin/api/audit/verify")).GetProperty("ok").GetBoolean());
         Assert.True((await GetJsonAsync(b, "/admin/api/audit/verify")).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Two_replicas_draw_on_one_daily_budget_and_together_never_spend_past_it()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await ChangingServer.StartAsync(ct);
+        await using var replicas = await Replicas.StartAsync(upstream.Url, ct, extraPolicy: "  budget:\n    daily: 30");
+        var (a, b) = (replicas.A, replicas.B);
+        var (token, _) = await a.IssueTokenAsync(new MemberTokenRequest { Member = "sam", Roles = ["reader"] }, ct);
+        await using var viaA = await a.ConnectAsync(token: token, cancellationToken: ct);
+        await using var viaB = await b.ConnectAsync(token: token, cancellationToken: ct);
+
+        // 40 calls of cost 1 through both replicas at once: 30 run, 10 are refused, whichever replica they reach.
+        var calls = Enumerable.Range(0, 40).Select(async i =>
+        {
+            try
+            {
+                return (await (i % 2 == 0 ? viaA : viaB).CallToolAsync("kb__lookup", new Dictionary<string, object?> { ["title"] = $"t{i}" }, cancellationToken: ct)).IsError != true ? "ran" : "tool error";
+            }
+            catch (McpProtocolException ex)
+            {
+                return ex.Message;
+            }
+        });
+        var outcomes = await Task.WhenAll(calls);
+        Assert.Equal(30, outcomes.Count(o => o == "ran"));
+        Assert.All(outcomes.Where(o => o != "ran"), o => Assert.Contains("Daily budget of 30 units used up for sam (30 spent; this call costs 1).", o));
+
+        foreach (var replica in new[] { a, b })
+        {
+            var sam = Assert.Single((await GetJsonAsync(replica, "/admin/api/budgets")).GetProperty("principals").EnumerateArray());
+            Assert.Equal(("sam", 30, 0), (sam.GetProperty("subject").GetString(), sam.GetProperty("spent").GetInt64(), sam.GetProperty("remaining").GetInt64()));
+        }
     }
 
     [Fact]
