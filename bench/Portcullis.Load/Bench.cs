@@ -6,7 +6,7 @@ using System.Text.RegularExpressions;
 
 namespace Portcullis.Load;
 
-internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment, CorePinning? Pinning, string? Postgres);
+internal sealed record BenchOptions(TimeSpan Duration, TimeSpan Warmup, int[] Concurrencies, int Sessions, HashSet<string>? Only, string? Output, IReadOnlyDictionary<string, string> GatewayEnvironment, CorePinning? Pinning, string? Postgres, int? Budget);
 
 /// <summary>
 /// Starts every party on loopback (the tickets sample over Streamable HTTP and over stdio, Portcullis with all
@@ -49,7 +49,7 @@ internal static partial class Bench
 
             var gatewayPort = ChildProcess.FreePort();
             var config = Path.Combine(work, "portcullis.yaml");
-            await File.WriteAllTextAsync(config, GatewayConfig(gatewayPort, directPort, ticketsStdio), ct);
+            await File.WriteAllTextAsync(config, GatewayConfig(gatewayPort, directPort, ticketsStdio, options.Budget), ct);
             var token = await IssueTokenAsync(cli, config, ct);
             var gateway = Start("portcullis", true, ["dotnet", cli, "serve", "--config", config], work, options.GatewayEnvironment);
             await gateway.WaitForPortAsync(gatewayPort, TimeSpan.FromSeconds(60));
@@ -64,7 +64,7 @@ internal static partial class Bench
                 var postgresWork = Directory.CreateDirectory(Path.Combine(work, "postgres")).FullName;
                 var postgresConfig = Path.Combine(postgresWork, "portcullis.yaml");
                 var storage = $"storage:\n  postgres:\n    connectionString: \"{connectionString}\"\n";
-                await File.WriteAllTextAsync(postgresConfig, GatewayConfig(postgresPort, directPort, ticketsStdio) + storage, ct);
+                await File.WriteAllTextAsync(postgresConfig, GatewayConfig(postgresPort, directPort, ticketsStdio, options.Budget) + storage, ct);
                 postgresToken = await IssueTokenAsync(cli, postgresConfig, ct);
                 postgresGateway = Start("portcullis (postgres)", true, ["dotnet", cli, "serve", "--config", postgresConfig], postgresWork, options.GatewayEnvironment);
                 await postgresGateway.WaitForPortAsync(postgresPort, TimeSpan.FromSeconds(60));
@@ -161,9 +161,10 @@ internal static partial class Bench
 
     /// <summary>
     /// Everything on: member tokens (auth is required), 1,000 policy rules with argument constraints, pinned tool
-    /// definitions, result inspection (injection and secrets), the durable hash-chained audit with signed checkpoints.
+    /// definitions, result inspection (injection and secrets), the durable hash-chained audit with signed checkpoints;
+    /// with <paramref name="budget"/>, a daily budget charged in the store on every call.
     /// </summary>
-    private static string GatewayConfig(int port, int directPort, string[] ticketsStdio)
+    private static string GatewayConfig(int port, int directPort, string[] ticketsStdio, int? budget)
     {
         var yaml = new StringBuilder($"""
             gateway:
@@ -197,6 +198,11 @@ internal static partial class Bench
         }
 
         yaml.Append("    - id: bench-read\n      roles: [bench]\n      tools: [tickets__get_ticket, ticketsio__get_ticket]\n      arguments:\n        id: { min: 1, max: 1000000 }\n");
+        if (budget is { } daily)
+        {
+            yaml.Append(CultureInfo.InvariantCulture, $"  budget:\n    daily: {daily}\n");
+        }
+
         return yaml.ToString();
     }
 

@@ -37,7 +37,7 @@ internal static class Report
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# Load benchmark ({DateTime.UtcNow:yyyy-MM-dd})");
         md.AppendLine();
-        md.AppendLine(CultureInfo.InvariantCulture, $"`bench/run` on {machine}. Each row: {options.Duration.TotalSeconds:0} s measured after {options.Warmup.TotalSeconds:0} s of warm-up; `c` agents, each with its own MCP session (the SDK client over Streamable HTTP, protocol {LoadRun.Protocol ?? "negotiated"}), each calling `get_ticket` again as soon as it has its answer. {(options.Pinning is { } pinning ? $"`--pin`: the server under test (the gateway, the reverse proxy, mcp-proxy, supergateway) runs alone on core {pinning.Server}; the load generator and the tickets servers (over HTTP and over stdio) share core {pinning.Others}, in every row including `direct`." : "The load generator shares the machine's cores with everything it measures.")} Ratios are against `direct` at the same concurrency in the same run. Server CPU is the user and system time of the process answering the agents (the tickets server, the gateway, the proxy; not the stdio child) per measured call.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"`bench/run` on {machine}. Each row: {options.Duration.TotalSeconds:0} s measured after {options.Warmup.TotalSeconds:0} s of warm-up; `c` agents, each with its own MCP session (the SDK client over Streamable HTTP, protocol {LoadRun.Protocol ?? "negotiated"}), each calling `get_ticket` again as soon as it has its answer. {(options.Pinning is { } pinning ? $"`--pin`: the server under test (the gateway, the reverse proxy, mcp-proxy, supergateway) runs alone on core {pinning.Server}; the load generator and the tickets servers (over HTTP and over stdio) share core {pinning.Others}, in every row including `direct`." : "The load generator shares the machine's cores with everything it measures.")}{(options.Budget is { } daily ? $" `--budget {daily}`: every principal has a daily budget, so each governed call also charges it in the store." : "")} Ratios are against `direct` at the same concurrency in the same run. Server CPU is the user and system time of the process answering the agents (the tickets server, the gateway, the proxy; not the stdio child) per measured call.");
         md.AppendLine();
         md.AppendLine("| target | c | calls/s | p50 ms | p99 ms | p99.9 ms | errors | throughput vs direct | added p50 ms | server CPU µs/call |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -72,6 +72,7 @@ internal static class Report
             machine,
             durationSeconds = options.Duration.TotalSeconds,
             warmupSeconds = options.Warmup.TotalSeconds,
+            dailyBudget = options.Budget,
             targets = targets.Select(t => new { t.Name, t.Description, url = t.Url.ToString(), t.Tool }),
             results = rows,
             checks = Checks(results),

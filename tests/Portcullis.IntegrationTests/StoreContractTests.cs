@@ -67,6 +67,11 @@ public sealed class StoreContractTests
 
         public void Dispose()
         {
+            if (Budgets is IAsyncDisposable writer)
+            {
+                writer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            }
+
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             foreach (var owned in _owned)
             {
