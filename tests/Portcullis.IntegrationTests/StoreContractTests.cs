@@ -45,7 +45,7 @@ public sealed class StoreContractTests
                     History = new PostgresConfigHistoryStore(database),
                     Budgets = new PostgresBudgetStore(database),
                 };
-                stores._owned.AddRange([(IDisposable)stores.Audit, database]);
+                stores._owned.AddRange([(IDisposable)stores.Audit, (IDisposable)stores.Budgets, database]);
                 return stores;
             }
 
