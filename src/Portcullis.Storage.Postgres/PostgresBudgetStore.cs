@@ -15,7 +15,7 @@ public sealed class PostgresBudgetStore(PostgresDatabase database) : IBudgetStor
     private readonly Npgsql.NpgsqlDataSource _charges = database.OpenDataSource("-c synchronous_commit=off");
 
     /// <inheritdoc />
-    public async Task<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken)
+    public async ValueTask<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken)
     {
         if (cost > daily)
         {

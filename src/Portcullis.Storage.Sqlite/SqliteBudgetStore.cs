@@ -33,31 +33,23 @@ public sealed class SqliteBudgetStore : IBudgetStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken)
+    public ValueTask<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken)
     {
         if (_failure is { } failure)
         {
             throw new StoreUnavailableException("the budget store cannot be written: " + failure.Message, failure);
         }
 
-        var total = _totals.TryGetValue((subject, day), out var known) ? known : await LoadAsync(subject, day, cancellationToken).ConfigureAwait(false);
-        lock (total)
-        {
-            if (total.Spent + cost > daily)
-            {
-                return null;
-            }
-
-            total.Spent += cost;
-            total.Dirty = true;
-            return total.Spent;
-        }
+        // The governed call's path: a principal already charged today costs no read and no allocation.
+        return _totals.TryGetValue((subject, day), out var total)
+            ? new ValueTask<long?>(Charge(total, cost, daily))
+            : LoadAndChargeAsync(subject, day, cost, daily, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<long> SpentAsync(string subject, DateOnly day, CancellationToken cancellationToken)
     {
-        var total = _totals.TryGetValue((subject, day), out var known) ? known : await LoadAsync(subject, day, cancellationToken).ConfigureAwait(false);
+        var total = await TotalAsync(subject, day, cancellationToken).ConfigureAwait(false);
         lock (total)
         {
             return total.Spent;
@@ -115,8 +107,32 @@ public sealed class SqliteBudgetStore : IBudgetStore, IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task<Total> LoadAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    private async ValueTask<long?> LoadAndChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken) =>
+        Charge(await TotalAsync(subject, day, cancellationToken).ConfigureAwait(false), cost, daily);
+
+    private static long? Charge(Total total, int cost, int daily)
     {
+        lock (total)
+        {
+            if (total.Spent + cost > daily)
+            {
+                return null;
+            }
+
+            total.Spent += cost;
+            total.Dirty = true;
+            return total.Spent;
+        }
+    }
+
+    /// <summary>The day's total in memory, read from the file the first time it is asked for.</summary>
+    private async ValueTask<Total> TotalAsync(string subject, DateOnly day, CancellationToken cancellationToken)
+    {
+        if (_totals.TryGetValue((subject, day), out var known))
+        {
+            return known;
+        }
+
         try
         {
             await using var connection = _database.Open();

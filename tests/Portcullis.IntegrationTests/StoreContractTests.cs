@@ -236,7 +236,7 @@ public sealed class StoreContractTests
         Assert.Equal(1, await stores.Budgets.TryChargeAsync("alice", today.AddDays(1), 1, 10, ct)); // a new day
 
         // 40 charges of 1 at once against a budget of 25: exactly 25 are granted, whatever order they land in.
-        var charges = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => stores.Budgets.TryChargeAsync("carol", today, 1, 25, ct), ct)));
+        var charges = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => Task.Run(() => stores.Budgets.TryChargeAsync("carol", today, 1, 25, ct).AsTask(), ct)));
         Assert.Equal(25, charges.Count(c => c is not null));
         Assert.Equal(Enumerable.Range(1, 25).Select(i => (long?)i), charges.Where(c => c is not null).Order());
         Assert.Equal(25, await stores.Budgets.SpentAsync("carol", today, ct));

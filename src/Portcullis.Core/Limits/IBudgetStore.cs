@@ -12,7 +12,7 @@ public interface IBudgetStore
     /// null when refused (then nothing is charged). Concurrent charges, from any replica, never exceed the budget.
     /// </summary>
     /// <exception cref="Storage.StoreUnavailableException">The store cannot be reached.</exception>
-    Task<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken);
+    ValueTask<long?> TryChargeAsync(string subject, DateOnly day, int cost, int daily, CancellationToken cancellationToken);
 
     /// <summary>What <paramref name="subject"/> spent on <paramref name="day"/> (UTC); 0 when nothing.</summary>
     /// <exception cref="Storage.StoreUnavailableException">The store cannot be reached.</exception>
