@@ -241,8 +241,13 @@ public sealed class StoreContractTests
         Assert.Equal(Enumerable.Range(1, 25).Select(i => (long?)i), charges.Where(c => c is not null).Order());
         Assert.Equal(25, await stores.Budgets.SpentAsync("carol", today, ct));
 
-        Assert.Equal([new BudgetSpent("carol", 25), new BudgetSpent("alice", 10)], await stores.Budgets.ListAsync(today, ct));
-        Assert.Equal(2, await stores.Budgets.PruneAsync(today.AddDays(1), ct));
+        // 30 charges of 2 at once that all fit: each is granted once, and each sees the total its own charge made.
+        var fitting = await Task.WhenAll(Enumerable.Range(0, 30).Select(_ => Task.Run(() => stores.Budgets.TryChargeAsync("dave", today, 2, 100, ct).AsTask(), ct)));
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long?)(2 * i)), fitting.Order());
+        Assert.Equal(60, await stores.Budgets.SpentAsync("dave", today, ct));
+
+        Assert.Equal([new BudgetSpent("dave", 60), new BudgetSpent("carol", 25), new BudgetSpent("alice", 10)], await stores.Budgets.ListAsync(today, ct));
+        Assert.Equal(3, await stores.Budgets.PruneAsync(today.AddDays(1), ct));
         Assert.Empty(await stores.Budgets.ListAsync(today, ct));
         Assert.Equal([new BudgetSpent("alice", 1)], await stores.Budgets.ListAsync(today.AddDays(1), ct));
     }
